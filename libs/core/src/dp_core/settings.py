@@ -1,0 +1,176 @@
+"""The one typed settings model that selects a target.
+
+Values come, highest first, from: keyword arguments, `DP_*` environment variables (`__` nests, e.g.
+`DP_MLFLOW__TRACKING_URI`), a `.env` file, then the target's profile (`profiles/<target>.toml`).
+Nothing is built at import time; `get_settings()` builds and caches the model on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+class Target(StrEnum):
+    """Where the platform runs. Only settings differ between targets, never the code."""
+
+    EMBEDDED = "embedded"
+    STACK = "stack"
+    KIND = "kind"
+    OCI = "oci"
+
+
+class StorageSettings(BaseModel):
+    """The object store holding the zones (raw, staging, curated, quarantine)."""
+
+    zone_uri: str = Field(
+        default="",
+        description="URI template of a zone, with `{zone}`; empty means `<state_dir>/lake/{zone}`.",
+    )
+    endpoint_url: str | None = Field(default=None, description="S3 endpoint for s3:// zones.")
+    region: str = "us-east-1"
+
+
+class SparkSettings(BaseModel):
+    """The Spark session used by batch and streaming steps."""
+
+    master: str = "local[2]"
+    driver_memory: str = "3g"
+    shuffle_partitions: int = 4
+    jars: list[str] = Field(default_factory=list, description="Jar paths passed explicitly.")
+
+
+class MlflowSettings(BaseModel):
+    """Experiment tracking and the model registry."""
+
+    tracking_uri: str = Field(default="", description="Empty means SQLite under the state dir.")
+    artifact_root: str = Field(default="", description="Empty means a folder under the state dir.")
+    experiment: str = "fraud-detection"
+    model_name: str = "fraud-detector"
+    champion_alias: str = "champion"
+
+
+class FeastSettings(BaseModel):
+    """The feature store: registry and online store; the offline store reads the curated zone."""
+
+    project: str = "data_platform"
+    registry: str = Field(default="", description="Empty means a file registry under the state dir.")
+    registry_type: Literal["file", "sql"] = "file"
+    online_store: dict[str, Any] = Field(
+        default_factory=dict, description="Feast online store config; empty means SQLite."
+    )
+
+
+class ModelServerSettings(BaseModel):
+    """How the API reaches the model: scored in process, or over Open Inference Protocol v2."""
+
+    mode: Literal["in_process", "v2_http"] = "in_process"
+    url: str = "http://127.0.0.1:18080"
+    host: str = "127.0.0.1"
+    port: int = 18080
+    timeout_s: float = 2.0
+    alias_poll_s: float = Field(default=30.0, description="How often the server follows the alias.")
+
+
+class ApiSettings(BaseModel):
+    """The FastAPI backend."""
+
+    host: str = "127.0.0.1"
+    port: int = 18000
+    fraud_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    review_threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class KafkaSettings(BaseModel):
+    """Event streaming (used by the streaming steps)."""
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    transactions_topic: str = "transactions"
+    dlq_topic: str = "transactions.dlq"
+    predictions_topic: str = "predictions"
+
+
+class SecretsSettings(BaseModel):
+    """Where credentials come from: the environment, or OpenBao (Vault API)."""
+
+    backend: Literal["env", "openbao"] = "env"
+    url: str = "http://127.0.0.1:18200"
+    mount: str = "secret"
+    auth: Literal["token", "kubernetes"] = "token"
+    kubernetes_role: str = "data-platform"
+
+
+class Settings(BaseSettings):
+    """Everything a step needs to know about where it runs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DP_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    target: Target = Target.EMBEDDED
+    state_dir: Path = Field(default=Path(".dp"), description="Local state: data, logs, databases.")
+    seed: int = 42
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
+    feast: FeastSettings = Field(default_factory=FeastSettings)
+    model_server: ModelServerSettings = Field(default_factory=ModelServerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+
+    @model_validator(mode="after")
+    def _fill_local_defaults(self) -> Settings:
+        """Resolve empty locations to places under the state directory."""
+        state = self.state_dir.resolve()
+        self.state_dir = state
+        if not self.storage.zone_uri:
+            self.storage.zone_uri = f"file://{state}/lake/{{zone}}"
+        if not self.mlflow.tracking_uri:
+            self.mlflow.tracking_uri = f"sqlite:///{state}/mlflow/mlflow.db"
+        if not self.mlflow.artifact_root:
+            self.mlflow.artifact_root = f"file://{state}/mlflow/artifacts"
+        if not self.feast.registry:
+            self.feast.registry = str(state / "feast" / "registry.db")
+        if not self.feast.online_store:
+            self.feast.online_store = {"type": "sqlite", "path": str(state / "feast" / "online.db")}
+        if "{zone}" not in self.storage.zone_uri:
+            raise ValueError("storage.zone_uri must contain '{zone}'")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Put the target's profile below every other source."""
+        init_kwargs = getattr(init_settings, "init_kwargs", {})
+        target = Target(init_kwargs.get("target") or os.environ.get("DP_TARGET", "embedded"))
+        profile = TomlConfigSettingsSource(settings_cls, toml_file=PROFILES_DIR / f"{target}.toml")
+        return init_settings, env_settings, dotenv_settings, profile
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built once on first use."""
+    return Settings()
