@@ -3,8 +3,8 @@
 The hidden rule. Each customer has a typical spend `mu` (log-normal). A transaction is fraud with
 probability `sigmoid(z)`, where
 
-    z = -5.2 + 3.4·[amount > 3·mu] + 2.0·[country ∈ RISKY_COUNTRIES] + 1.6·[hour < 6 UTC]
-        + 0.9·[channel = online] + 1.6·[another transaction of the customer < 10 min before]
+    z = -7.0 + 5.0·[amount > 3·mu] + 3.0·[country ∈ RISKY_COUNTRIES] + 2.4·[hour < 6 UTC]
+        + 1.2·[channel = online] + 2.8·[another transaction of the customer < 10 min before]
 
 so fraud shows as unusual spend for that customer, risky geography, night time, card-not-present
 and bursts; none of it is in the raw record except through the customer's own history.
@@ -26,7 +26,13 @@ import pandas as pd
 
 from dp_pipeline.schema import CHANNELS, COUNTRIES, CURRENCIES, RISKY_COUNTRIES, TRANSACTIONS
 
-DEFECT_KINDS = ("missing_field", "negative_amount", "unknown_currency", "bad_timestamp", "duplicate")
+DEFECT_KINDS = (
+    "missing_field",
+    "negative_amount",
+    "unknown_currency",
+    "bad_timestamp",
+    "duplicate",
+)
 DEFECT_RATE = 0.02
 ROWS_PER_CUSTOMER = 40
 
@@ -89,12 +95,12 @@ def clean_transactions(spec: GenerateSpec) -> pd.DataFrame:
     country = np.asarray(COUNTRIES)[frame["country_idx"].to_numpy()]
     hour_of_day = (frame["seconds"].to_numpy() // 3600) % 24
     z = (
-        -5.2
-        + 3.4 * (frame["amount"].to_numpy() > 3 * mu[frame["customer"].to_numpy()])
-        + 2.0 * np.isin(country, RISKY_COUNTRIES)
-        + 1.6 * (hour_of_day < 6)
-        + 0.9 * (frame["channel_idx"].to_numpy() == CHANNELS.index("online"))
-        + 1.6 * frame["burst"].to_numpy()
+        -7.0
+        + 5.0 * (frame["amount"].to_numpy() > 3 * mu[frame["customer"].to_numpy()])
+        + 3.0 * np.isin(country, RISKY_COUNTRIES)
+        + 2.4 * (hour_of_day < 6)
+        + 1.2 * (frame["channel_idx"].to_numpy() == CHANNELS.index("online"))
+        + 2.8 * frame["burst"].to_numpy()
     )
     frame = frame.assign(is_fraud=rng.random(n) < _sigmoid(z))
     frame = frame.sort_values("seconds", kind="stable").reset_index(drop=True)
@@ -102,9 +108,15 @@ def clean_transactions(spec: GenerateSpec) -> pd.DataFrame:
     timestamps = pd.Timestamp(spec.start) + pd.to_timedelta(frame["seconds"], unit="s")
     return pd.DataFrame(
         {
-            "transaction_id": np.char.add(f"tx-{spec.seed}-", np.char.zfill(np.arange(n).astype(str), 9)),
-            "customer_id": np.char.add("c-", np.char.zfill(frame["customer"].to_numpy().astype(str), 7)),
-            "merchant_id": np.char.add("m-", np.char.zfill(frame["merchant"].to_numpy().astype(str), 6)),
+            "transaction_id": np.char.add(
+                f"tx-{spec.seed}-", np.char.zfill(np.arange(n).astype(str), 9)
+            ),
+            "customer_id": np.char.add(
+                "c-", np.char.zfill(frame["customer"].to_numpy().astype(str), 7)
+            ),
+            "merchant_id": np.char.add(
+                "m-", np.char.zfill(frame["merchant"].to_numpy().astype(str), 6)
+            ),
             "amount": frame["amount"].map("{:.2f}".format),
             "currency": np.asarray(CURRENCIES)[frame["currency_idx"].to_numpy()],
             "channel": np.asarray(CHANNELS)[frame["channel_idx"].to_numpy()],

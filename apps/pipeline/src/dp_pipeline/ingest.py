@@ -13,7 +13,9 @@ def ingest(landing_dir: Path, store: ObjectStore) -> int:
     """Replace `raw/transactions` with the landed files; returns how many files were copied."""
     files = sorted((landing_dir / TRANSACTIONS).glob("date=*/*.csv"))
     if not files:
-        raise FileNotFoundError(f"nothing to ingest under {landing_dir / TRANSACTIONS}; run generate")
+        raise FileNotFoundError(
+            f"nothing to ingest under {landing_dir / TRANSACTIONS}; run generate"
+        )
     target = store.uri(Zone.RAW, TRANSACTIONS)
     store.remove(target)
     with progress() as bar:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-CURRENCIES = ("EUR", "USD", "GBP")
-CHANNELS = ("pos", "online", "atm")
-COUNTRIES = ("DE", "FR", "NL", "ES", "IT", "GB", "US", "PL", "BR", "NG", "RU", "VN")
-RISKY_COUNTRIES = ("BR", "NG", "RU", "VN")
+from dp_core.domain import CHANNELS, COUNTRIES, CURRENCIES, RISKY_COUNTRIES
+
+__all__ = ["CHANNELS", "COUNTRIES", "CURRENCIES", "RISKY_COUNTRIES"]
 
 RAW_COLUMNS = (
     "transaction_id",

@@ -74,10 +74,10 @@ def stage(spark: SparkSession, store: ObjectStore) -> StageResult:
     """raw/transactions → staging/typed (parquet, by date)."""
     raw = extract(spark, store).cache()
     typed = transform(raw)
-    typed.write.mode("overwrite").partitionBy("date").parquet(
-        store.spark_uri(Zone.STAGING, TYPED)
+    typed.write.mode("overwrite").partitionBy("date").parquet(store.spark_uri(Zone.STAGING, TYPED))
+    result = StageResult(
+        raw_rows=raw.count(),
+        typed_rows=spark.read.parquet(store.spark_uri(Zone.STAGING, TYPED)).count(),
     )
-    result = StageResult(raw_rows=raw.count(), typed_rows=spark.read.parquet(
-        store.spark_uri(Zone.STAGING, TYPED)).count())
     raw.unpersist()
     return result

@@ -21,21 +21,28 @@ def _raw_field(column: str) -> str:
     return {"amount": "amount_raw", "timestamp": "timestamp_raw"}.get(column, column)
 
 
+def _given(column: str) -> dict[str, str]:
+    """Check a parsed column only where its raw text is present (absence has its own reason)."""
+    return {"row_condition": f"{column}.notnull()", "condition_parser": "pandas"}
+
+
 def staging_suite() -> gx.ExpectationSuite:
     """raw → staging: row-level rules; a row failing any of them goes to quarantine."""
     expectations: list[gx.expectations.Expectation] = [
-        ExpectColumnValuesToNotBeNull(
-            column=_raw_field(c), meta={"reason": f"missing_{c}"}
-        )
+        ExpectColumnValuesToNotBeNull(column=_raw_field(c), meta={"reason": f"missing_{c}"})
         for c in REQUIRED_COLUMNS
     ]
     expectations += [
-        ExpectColumnValuesToNotBeNull(column="amount", meta={"reason": "unparsable_amount"}),
+        ExpectColumnValuesToNotBeNull(
+            column="amount", meta={"reason": "unparsable_amount"}, **_given("amount_raw")
+        ),
         ExpectColumnValuesToBeBetween(
             column="amount", min_value=0, meta={"reason": "negative_amount"}
         ),
         ExpectColumnValuesToNotBeNull(
-            column="event_timestamp", meta={"reason": "unparsable_timestamp"}
+            column="event_timestamp",
+            meta={"reason": "unparsable_timestamp"},
+            **_given("timestamp_raw"),
         ),
         ExpectColumnValuesToBeInSet(
             column="currency", value_set=list(CURRENCIES), meta={"reason": "unknown_currency"}

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import warnings
 
 import structlog
 
 
 def configure_logging(level: str = "INFO") -> None:
     """Route structlog and the standard library through one renderer on stderr."""
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     renderer = (
         structlog.dev.ConsoleRenderer(colors=False)
         if sys.stderr.isatty()
@@ -28,6 +32,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
     for noisy in ("py4j", "urllib3", "great_expectations", "feast", "alembic", "mlflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

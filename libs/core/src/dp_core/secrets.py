@@ -50,7 +50,9 @@ class OpenBaoSecretStore:
                 path=path, mount_point=self._settings.mount, raise_on_deleted_version=True
             )
         except hvac.exceptions.Forbidden as exc:
-            raise SecretError(f"OpenBao at {self._settings.url} refused the token for '{path}'") from exc
+            raise SecretError(
+                f"OpenBao at {self._settings.url} refused the token for '{path}'"
+            ) from exc
         except hvac.exceptions.InvalidPath as exc:
             raise SecretError(f"OpenBao at {self._settings.url} has no secret '{path}'") from exc
         except requests.ConnectionError as exc:

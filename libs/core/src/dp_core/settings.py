@@ -67,7 +67,9 @@ class FeastSettings(BaseModel):
     """The feature store: registry and online store; the offline store reads the curated zone."""
 
     project: str = "data_platform"
-    registry: str = Field(default="", description="Empty means a file registry under the state dir.")
+    registry: str = Field(
+        default="", description="Empty means a file registry under the state dir."
+    )
     registry_type: Literal["file", "sql"] = "file"
     online_store: dict[str, Any] = Field(
         default_factory=dict, description="Feast online store config; empty means SQLite."
@@ -126,6 +128,7 @@ class Settings(BaseSettings):
     target: Target = Target.EMBEDDED
     state_dir: Path = Field(default=Path(".dp"), description="Local state: data, logs, databases.")
     seed: int = 42
+    runs_dir: Path = Field(default=Path("runs"), description="Where `dp run` writes its reports.")
     storage: StorageSettings = Field(default_factory=StorageSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
@@ -140,6 +143,7 @@ class Settings(BaseSettings):
         """Resolve empty locations to places under the state directory."""
         state = self.state_dir.resolve()
         self.state_dir = state
+        self.runs_dir = self.runs_dir.resolve()
         if not self.storage.zone_uri:
             self.storage.zone_uri = f"file://{state}/lake/{{zone}}"
         if not self.mlflow.tracking_uri:

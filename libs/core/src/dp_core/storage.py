@@ -75,7 +75,7 @@ class ObjectStore:
             return []
         found = self.fs.find(self.path(uri))
         return sorted(
-            p for p in found if p.endswith(suffix) and not p.rsplit("/", 1)[-1][0] in "_."
+            p for p in found if p.endswith(suffix) and p.rsplit("/", 1)[-1][0] not in "_."
         )
 
     def read_parquet(self, uri: str, columns: list[str] | None = None) -> pd.DataFrame:

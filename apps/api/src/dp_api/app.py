@@ -1,0 +1,176 @@
+"""The backend API: `POST /v1/predict`, `/healthz`, `/readyz`, `/metrics`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from dp_api.features import FeaturesUnavailable, OnlineFeatures
+from dp_api.metrics import ApiMetrics
+from dp_api.schemas import Decision, Prediction, Problem, Transaction
+from dp_core.model_inputs import build_inputs
+from dp_core.resources import Resources
+from dp_core.settings import ApiSettings, Settings
+from dp_features.store import feature_store
+from dp_serving.champion import ModelUnavailable
+from dp_serving.client import ModelClient, build_model_client
+
+READINESS_PROBE_CUSTOMER = "__readiness_probe__"
+
+
+@dataclass
+class Dependencies:
+    features: OnlineFeatures
+    model: ModelClient
+    metrics: ApiMetrics
+    settings: ApiSettings
+
+
+def decide(score: float, settings: ApiSettings) -> Decision:
+    if score >= settings.fraud_threshold:
+        return "decline"
+    if score >= settings.review_threshold:
+        return "review"
+    return "approve"
+
+
+def problem(
+    status: int, error: str, message: str, detail: list[dict[str, object]] | None = None
+) -> JSONResponse:
+    body = Problem(error=error, message=message, detail=detail).model_dump(exclude_none=True)
+    return JSONResponse(status_code=status, content=body)
+
+
+def create_app(
+    settings: Settings,
+    features: OnlineFeatures | None = None,
+    model: ModelClient | None = None,
+) -> FastAPI:
+    """The API for a target; `features` and `model` replace the settings' choices in tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        deps = Dependencies(
+            features=features or OnlineFeatures(feature_store(Resources(settings))),
+            model=model or build_model_client(settings),
+            metrics=ApiMetrics(),
+            settings=settings.api,
+        )
+        await deps.model.start()
+        app.state.deps = deps
+        yield
+        await deps.model.close()
+
+    app = FastAPI(
+        title="data-platform API",
+        version="0.1.0",
+        description="Scores card transactions with the champion fraud model.",
+        lifespan=lifespan,
+    )
+
+    def deps_of(request: Request) -> Dependencies:
+        return request.app.state.deps  # type: ignore[no-any-return]
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        deps_of(request).metrics.latency.labels(
+            request.method, path, str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        deps_of(request).metrics.errors.labels("invalid_request").inc()
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field'] or 'body'}: {e['problem']}" for e in errors)
+        return problem(422, "invalid_request", summary, errors)  # type: ignore[arg-type]
+
+    @app.exception_handler(ModelUnavailable)
+    async def no_model(request: Request, exc: ModelUnavailable) -> JSONResponse:
+        deps_of(request).metrics.errors.labels("model_unavailable").inc()
+        return problem(503, "model_unavailable", str(exc))
+
+    @app.exception_handler(FeaturesUnavailable)
+    async def no_features(request: Request, exc: FeaturesUnavailable) -> JSONResponse:
+        deps_of(request).metrics.errors.labels("features_unavailable").inc()
+        return problem(503, "features_unavailable", str(exc))
+
+    unavailable = {
+        503: {"model": Problem, "description": "The model server or the online store is down."}
+    }
+    invalid_body = {422: {"model": Problem, "description": "The transaction is not valid."}}
+
+    @app.post("/v1/predict", response_model=Prediction, responses={**unavailable, **invalid_body})
+    async def predict(transaction: Transaction, request: Request) -> Prediction:
+        """Score a transaction with its customer's online features and the champion model.
+
+        An unknown customer gets a cold-start answer: no history (counts zero, average equal to
+        this amount), `cold_start: true`, and the model's score for that.
+        """
+        deps = deps_of(request)
+        values = await deps.features.aread(transaction.customer_id)
+        cold_start = all(v is None for v in values.values())
+        row = {**transaction.model_dump(), **values, "event_timestamp": transaction.timestamp}
+        inputs = build_inputs(pd.DataFrame([row]))
+        scores = await deps.model.predict(inputs.to_numpy(dtype=np.float64))
+        score = min(max(scores.values[0], 0.0), 1.0)
+        decision = decide(score, deps.settings)
+        deps.metrics.predictions.labels(decision).inc()
+        if cold_start:
+            deps.metrics.cold_starts.inc()
+        return Prediction(
+            request_id=str(uuid.uuid4()),
+            transaction_id=transaction.transaction_id,
+            score=score,
+            decision=decision,
+            model_name=scores.model_name,
+            model_version=scores.model_version,
+            cold_start=cold_start,
+            features={k: (None if v is None else float(v)) for k, v in values.items()},
+        )
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", responses=unavailable)
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready only when the online store and the model answer."""
+        deps = deps_of(request)
+        checks = {"features": True, "model": await deps.model.ready()}
+        try:
+            await deps.features.aread(READINESS_PROBE_CUSTOMER)
+        except FeaturesUnavailable:
+            checks["features"] = False
+        ready = all(checks.values())
+        return JSONResponse(
+            status_code=200 if ready else 503, content={"ready": ready, "checks": checks}
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(
+            generate_latest(deps_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    return app

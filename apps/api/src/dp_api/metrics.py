@@ -1,0 +1,28 @@
+"""The API's Prometheus metrics, in a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class ApiMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "dp_api_request_seconds",
+            "Request latency by route and status.",
+            ["method", "route", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "dp_api_predictions", "Predictions by decision.", ["decision"], registry=self.registry
+        )
+        self.errors = Counter(
+            "dp_api_errors", "Error answers by kind.", ["kind"], registry=self.registry
+        )
+        self.cold_starts = Counter(
+            "dp_api_cold_starts",
+            "Predictions for customers without features.",
+            registry=self.registry,
+        )

@@ -1,0 +1,60 @@
+"""The feature repository: one set of Feast definitions for every target.
+
+Only the location of the curated data and the S3 endpoint come from settings; the entity, the
+view and the service are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast.data_format import ParquetFormat
+from feast.types import Float64, Int64
+
+ENTITY = "customer"
+ENTITY_KEY = "customer_id"
+VIEW = "customer_activity"
+SERVICE = "fraud_model"
+TTL = timedelta(days=30)
+
+COUNT_FEATURES = ("txn_count_1h", "txn_count_24h", "txn_count_7d", "distinct_merchants_24h")
+AMOUNT_FEATURES = (
+    "amount_sum_1h",
+    "amount_sum_24h",
+    "amount_sum_7d",
+    "amount_avg_7d",
+    "last_txn_at",
+    "secs_since_prev_txn",
+    "last_amount",
+)
+FEATURES = COUNT_FEATURES + AMOUNT_FEATURES
+
+
+def definitions(curated_uri: str, s3_endpoint: str | None) -> list[object]:
+    """Entity, source, view and service over the curated customer features at `curated_uri`."""
+    customer = Entity(name=ENTITY, join_keys=[ENTITY_KEY], value_type=ValueType.STRING)
+    source = FileSource(
+        name="curated_customer_features",
+        path=f"{curated_uri}/**/*.parquet",
+        file_format=ParquetFormat(),
+        timestamp_field="event_timestamp",
+        s3_endpoint_override=s3_endpoint,
+    )
+    view = FeatureView(
+        name=VIEW,
+        entities=[customer],
+        ttl=TTL,
+        schema=[Field(name=f, dtype=Int64) for f in COUNT_FEATURES]
+        + [Field(name=f, dtype=Float64) for f in AMOUNT_FEATURES],
+        source=source,
+        online=True,
+        description="A customer's card activity right after their latest transaction.",
+    )
+    service = FeatureService(name=SERVICE, features=[view])
+    return [customer, view, service]
+
+
+def feature_refs() -> list[str]:
+    """The service's features as `view:feature` references."""
+    return [f"{VIEW}:{name}" for name in FEATURES]

@@ -1,0 +1,46 @@
+"""The Feast `RepoConfig` and `FeatureStore` factory, keyed by settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feast import FeatureStore, RepoConfig
+
+from dp_core.resources import Resources
+from dp_core.storage import Zone
+
+CURATED_DATASET = "customer_features"
+
+
+def repo_config(resources: Resources) -> RepoConfig:
+    """Registry, online and offline stores for the target; the same definitions for all."""
+    feast = resources.settings.feast
+    repo_path = Path(resources.local_dir("feast"))
+    online = dict(feast.online_store)
+    if online.get("type") == "sqlite":
+        Path(online["path"]).parent.mkdir(parents=True, exist_ok=True)
+    registry = {
+        "registry_type": feast.registry_type,
+        "path": feast.registry,
+        "cache_ttl_seconds": 60,
+    }
+    if feast.registry_type == "file":
+        Path(feast.registry).parent.mkdir(parents=True, exist_ok=True)
+    return RepoConfig(
+        project=feast.project,
+        provider="local",
+        registry=registry,
+        online_store=online,
+        offline_store={"type": "duckdb"},
+        entity_key_serialization_version=3,
+        repo_path=repo_path,
+    )
+
+
+def curated_uri(resources: Resources) -> str:
+    """The curated features as Feast's file source names them (a plain path for local zones)."""
+    return resources.store.uri(Zone.CURATED, CURATED_DATASET).removeprefix("file://")
+
+
+def feature_store(resources: Resources) -> FeatureStore:
+    return FeatureStore(config=repo_config(resources))

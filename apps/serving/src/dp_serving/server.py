@@ -1,0 +1,75 @@
+"""The model server: KServe's Python server answering Open Inference Protocol v2.
+
+Endpoints (from KServe): `/v2/health/live`, `/v2/health/ready`, `/v2/models/<name>`,
+`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. The request carries one FP64
+tensor `inputs` of shape [rows, len(INPUTS)]; the answer one FP64 tensor `score` of shape [rows].
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from kserve import InferOutput, InferRequest, InferResponse, Model, ModelServer
+from kserve.errors import InvalidInput
+
+from dp_core.model_inputs import INPUTS
+from dp_core.settings import Settings
+from dp_serving.champion import Champion
+
+INPUT_TENSOR = "inputs"
+OUTPUT_TENSOR = "score"
+
+
+class FraudModel(Model):  # type: ignore[misc]
+    """A KServe model whose weights are the MLflow champion, followed as the alias moves."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.mlflow.model_name)
+        self.champion = Champion(settings.mlflow, settings.model_server.alias_poll_s)
+
+    def load(self) -> bool:
+        self.champion.follow()
+        self.ready = True
+        return True
+
+    async def predict(
+        self, payload: InferRequest, headers: dict[str, str] | None = None
+    ) -> InferResponse:
+        inputs = _inputs(payload)
+        model = self.champion.model
+        scores = model.score(inputs)
+        output = InferOutput(name=OUTPUT_TENSOR, shape=[len(scores)], datatype="FP64")
+        output.set_data_from_numpy(scores, binary_data=False)
+        return InferResponse(
+            response_id=payload.id or "",
+            model_name=self.name,
+            model_version=model.version,
+            infer_outputs=[output],
+        )
+
+
+def _inputs(payload: InferRequest) -> np.ndarray:
+    tensor = next((t for t in payload.inputs if t.name == INPUT_TENSOR), None)
+    if tensor is None:
+        raise InvalidInput(f"expected an input tensor named '{INPUT_TENSOR}'")
+    array = np.asarray(tensor.as_numpy(), dtype="float64")
+    if array.ndim != 2 or array.shape[1] != len(INPUTS):
+        raise InvalidInput(f"'{INPUT_TENSOR}' must have shape [rows, {len(INPUTS)}] ({INPUTS})")
+    return array
+
+
+def serve(settings: Settings) -> None:
+    """Run the model server in the foreground on the configured port (binds all interfaces)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    model = FraudModel(settings)
+    model.load()
+    options: dict[str, Any] = {
+        "http_port": settings.model_server.port,
+        "enable_grpc": False,
+        "workers": 1,
+        "enable_docs_url": False,
+        "enable_latency_logging": False,
+    }
+    ModelServer(**options).start([model])

@@ -1,0 +1,44 @@
+"""The training set: staged transactions with point-in-time features, split by time."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+from feast import FeatureStore
+
+from dp_core.model_inputs import build_inputs
+from dp_core.storage import ObjectStore, Zone
+from dp_features.steps import training_set
+
+EVENT_COLUMNS = ["transaction_id", "customer_id", "event_timestamp", "amount", "channel", "country"]
+LABEL = "is_fraud"
+HOLDOUT_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Dataset:
+    train_x: pd.DataFrame
+    train_y: pd.Series
+    holdout_x: pd.DataFrame
+    holdout_y: pd.Series
+
+    def fingerprint(self) -> str:
+        """A hash of every input and label: the same data always gives the same fingerprint."""
+        digest = hashlib.sha256()
+        for part in (self.train_x, self.train_y, self.holdout_x, self.holdout_y):
+            digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+
+def load_dataset(store: ObjectStore, features: FeatureStore) -> Dataset:
+    """Events from staging joined with features as of just before each, the last 20% held out."""
+    events = store.read_parquet(
+        store.uri(Zone.STAGING, "transactions"), columns=[*EVENT_COLUMNS, LABEL]
+    )
+    frame = training_set(features, events)
+    frame = frame.sort_values(["event_timestamp", "transaction_id"]).reset_index(drop=True)
+    inputs, labels = build_inputs(frame), frame[LABEL].astype("int32")
+    cut = int(len(frame) * (1 - HOLDOUT_FRACTION))
+    return Dataset(inputs.iloc[:cut], labels.iloc[:cut], inputs.iloc[cut:], labels.iloc[cut:])

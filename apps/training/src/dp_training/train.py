@@ -1,0 +1,156 @@
+"""Train: fit LightGBM on the training set, log it to MLflow, register it, promote it if better.
+
+The new version becomes `champion` only when its holdout ROC AUC beats the current champion's
+on the same holdout rows (the first version always wins). Training the same data and parameters
+again registers nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import lightgbm as lgb
+import mlflow
+import mlflow.lightgbm
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+from dp_core.resources import Resources
+from dp_features.store import feature_store
+from dp_training.data import Dataset, load_dataset
+from dp_training.registry import FINGERPRINT_TAG, champion, version_with_fingerprint
+
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.9,
+    "bagging_freq": 1,
+    "seed": 7,
+    "deterministic": True,
+    "num_threads": 2,
+    "verbose": -1,
+}
+NUM_ROUNDS = 300
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    model_name: str
+    version: str
+    run_id: str
+    metrics: dict[str, float]
+    champion_version: str
+    promoted: bool
+    reused: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def holdout_metrics(scores: np.ndarray, data: Dataset) -> dict[str, float]:
+    labels = data.holdout_y.to_numpy()
+    return {
+        "holdout_roc_auc": float(roc_auc_score(labels, scores)),
+        "holdout_average_precision": float(average_precision_score(labels, scores)),
+        "holdout_log_loss": float(log_loss(labels, scores)),
+        "holdout_rows": float(len(labels)),
+        "train_rows": float(len(data.train_y)),
+        "train_fraud_rate": float(data.train_y.mean()),
+    }
+
+
+def fit(data: Dataset) -> lgb.Booster:
+    train = lgb.Dataset(data.train_x, label=data.train_y, free_raw_data=False)
+    return lgb.train(PARAMS, train, num_boost_round=NUM_ROUNDS)
+
+
+def _experiment_id(client: MlflowClient, resources: Resources) -> str:
+    settings = resources.settings.mlflow
+    experiment = client.get_experiment_by_name(settings.experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    return client.create_experiment(settings.experiment, artifact_location=settings.artifact_root)
+
+
+def train(resources: Resources) -> TrainResult:
+    """Train, log, register and (if it wins) promote one model version."""
+    settings = resources.settings.mlflow
+    resources.local_dir("mlflow")
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    client = MlflowClient(settings.tracking_uri)
+    data = load_dataset(resources.store, feature_store(resources))
+    fingerprint = data.fingerprint()
+
+    existing = version_with_fingerprint(client, settings.model_name, fingerprint)
+    if existing is not None:
+        run = client.get_run(existing.run_id)
+        current = champion(client, settings.model_name, settings.champion_alias)
+        return TrainResult(
+            settings.model_name,
+            str(existing.version),
+            existing.run_id,
+            {k: float(v) for k, v in run.data.metrics.items()},
+            str(current.version) if current else "",
+            promoted=False,
+            reused=True,
+        )
+
+    with mlflow.start_run(experiment_id=_experiment_id(client, resources)) as run:
+        mlflow.log_params({**PARAMS, "num_boost_round": NUM_ROUNDS})
+        mlflow.set_tag(FINGERPRINT_TAG, fingerprint)
+        booster = fit(data)
+        scores = booster.predict(data.holdout_x)
+        metrics = holdout_metrics(np.asarray(scores), data)
+        mlflow.log_metrics(metrics)
+        info = mlflow.lightgbm.log_model(
+            booster,
+            name="model",
+            signature=infer_signature(data.holdout_x, np.asarray(scores)),
+            input_example=data.holdout_x.head(5),
+            pip_requirements=[f"lightgbm=={lgb.__version__}"],
+            registered_model_name=settings.model_name,
+        )
+    version = str(info.registered_model_version)
+    client.set_model_version_tag(settings.model_name, version, FINGERPRINT_TAG, fingerprint)
+    promoted = _promote_if_better(client, resources, version, metrics, data)
+    current = champion(client, settings.model_name, settings.champion_alias)
+    return TrainResult(
+        settings.model_name,
+        version,
+        run.info.run_id,
+        metrics,
+        str(current.version) if current else "",
+        promoted=promoted,
+        reused=False,
+    )
+
+
+def _promote_if_better(
+    client: MlflowClient,
+    resources: Resources,
+    version: str,
+    metrics: dict[str, float],
+    data: Dataset,
+) -> bool:
+    """Move the alias when the new version beats the champion on this holdout."""
+    settings = resources.settings.mlflow
+    current = champion(client, settings.model_name, settings.champion_alias)
+    new_auc = metrics["holdout_roc_auc"]
+    if current is not None:
+        incumbent = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{current.version}")
+        incumbent_auc = float(
+            roc_auc_score(data.holdout_y, np.asarray(incumbent.predict(data.holdout_x)))
+        )
+        client.set_model_version_tag(
+            settings.model_name, version, "champion_holdout_roc_auc", f"{incumbent_auc:.6f}"
+        )
+        if new_auc <= incumbent_auc:
+            return False
+    client.set_registered_model_alias(settings.model_name, settings.champion_alias, version)
+    return True

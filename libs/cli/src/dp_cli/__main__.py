@@ -1,0 +1,3 @@
+from dp_cli.main import app
+
+app()
