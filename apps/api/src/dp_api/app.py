@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,8 @@ def create_app(
     )
 
     def deps_of(request: Request) -> Dependencies:
-        return request.app.state.deps  # type: ignore[no-any-return]
+        deps: Dependencies = request.app.state.deps
+        return deps
 
     @app.middleware("http")
     async def observe(
@@ -97,12 +99,12 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         deps_of(request).metrics.errors.labels("invalid_request").inc()
-        errors = [
+        errors: list[dict[str, object]] = [
             {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
             for e in exc.errors()
         ]
         summary = "; ".join(f"{e['field'] or 'body'}: {e['problem']}" for e in errors)
-        return problem(422, "invalid_request", summary, errors)  # type: ignore[arg-type]
+        return problem(422, "invalid_request", summary, errors)
 
     @app.exception_handler(ModelUnavailable)
     async def no_model(request: Request, exc: ModelUnavailable) -> JSONResponse:
@@ -114,10 +116,12 @@ def create_app(
         deps_of(request).metrics.errors.labels("features_unavailable").inc()
         return problem(503, "features_unavailable", str(exc))
 
-    unavailable = {
+    unavailable: dict[int | str, dict[str, Any]] = {
         503: {"model": Problem, "description": "The model server or the online store is down."}
     }
-    invalid_body = {422: {"model": Problem, "description": "The transaction is not valid."}}
+    invalid_body: dict[int | str, dict[str, Any]] = {
+        422: {"model": Problem, "description": "The transaction is not valid."}
+    }
 
     @app.post("/v1/predict", response_model=Prediction, responses={**unavailable, **invalid_body})
     async def predict(transaction: Transaction, request: Request) -> Prediction:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, values
+
+
+def use_in_process_values() -> None:
+    """Keep metric values in memory, per process.
+
+    Importing Feast sets PROMETHEUS_MULTIPROC_DIR, which makes prometheus_client keep values in
+    shared mmap files: every registry in the process then sees the sum of all same-named metrics.
+    The API runs one process per pod and scrapes it directly, so it wants plain values.
+    """
+    values.ValueClass = values.MutexValue
 
 
 class ApiMetrics:
     def __init__(self) -> None:
+        use_in_process_values()
         self.registry = CollectorRegistry()
         self.latency = Histogram(
             "dp_api_request_seconds",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from dp_core.storage import ObjectStore, Zone
@@ -25,7 +25,7 @@ class CuratedSuiteFailed(RuntimeError):
     """The curated data broke a table-level expectation; nothing was published."""
 
 
-def _window(seconds: int) -> Window:
+def _window(seconds: int) -> WindowSpec:
     return (
         Window.partitionBy("customer_id")
         .orderBy(F.col("_ts"))

@@ -137,8 +137,8 @@ def inject_defects(clean: pd.DataFrame, seed: int) -> pd.DataFrame:
     kinds = np.array_split(picked, len(DEFECT_KINDS))
     missing, negative, currency, timestamp, duplicate = kinds
     required = ["customer_id", "merchant_id", "amount", "timestamp"]
-    for i, row in enumerate(missing):
-        frame.iat[row, frame.columns.get_loc(required[i % len(required)])] = ""
+    for i, column in enumerate(required):
+        frame.loc[frame.index[missing[i :: len(required)]], column] = ""
     frame.loc[frame.index[negative], "amount"] = "-" + frame.loc[frame.index[negative], "amount"]
     frame.loc[frame.index[currency], "currency"] = rng.choice(["XXX", "BTC", "EU"], len(currency))
     frame.loc[frame.index[timestamp], "timestamp"] = rng.choice(

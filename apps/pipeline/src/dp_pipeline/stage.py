@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from dp_core.storage import ObjectStore, Zone
 from dp_pipeline.schema import RAW_COLUMNS, TRANSACTIONS
 
-RAW_SCHEMA = T.StructType([T.StructField(c, T.StringType()) for c in RAW_COLUMNS])
+# Every raw field as text, plus the `date` partition of the file it came from.
+RAW_SCHEMA = T.StructType([T.StructField(c, T.StringType()) for c in (*RAW_COLUMNS, "date")])
 TYPED = "typed"
 TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSX"
 
@@ -29,14 +30,14 @@ class StageResult:
 def extract(spark: SparkSession, store: ObjectStore) -> DataFrame:
     """The raw zone's CSV files, every field a string, with their `date` partition."""
     return (
-        spark.read.schema(RAW_SCHEMA.add("date", T.StringType()))
+        spark.read.schema(RAW_SCHEMA)
         .option("header", "true")
         .option("mode", "PERMISSIVE")
         .csv(store.spark_uri(Zone.RAW, TRANSACTIONS))
     )
 
 
-def _blank_to_null(column: str) -> F.Column:
+def _blank_to_null(column: str) -> Column:
     value = F.trim(F.col(column))
     return F.when(value == "", None).otherwise(value)
 

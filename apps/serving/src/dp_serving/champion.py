@@ -49,6 +49,7 @@ def load_version(settings: MlflowSettings, version: str) -> LoadedModel:
     """The native LightGBM booster of one registered version (not the pyfunc wrapper)."""
     import mlflow.lightgbm
 
+    mlflow.set_tracking_uri(settings.tracking_uri)
     booster = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{version}")
     return LoadedModel(settings.model_name, version, booster)
 

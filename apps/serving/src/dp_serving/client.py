@@ -118,5 +118,6 @@ class V2HttpModelClient:
 
 def build_model_client(settings: Settings) -> ModelClient:
     """The client the settings name (`model_server.mode`)."""
-    clients = {"in_process": InProcessModelClient, "v2_http": V2HttpModelClient}
-    return clients[settings.model_server.mode](settings)
+    if settings.model_server.mode == "v2_http":
+        return V2HttpModelClient(settings)
+    return InProcessModelClient(settings)

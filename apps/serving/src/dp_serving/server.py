@@ -22,7 +22,7 @@ INPUT_TENSOR = "inputs"
 OUTPUT_TENSOR = "score"
 
 
-class FraudModel(Model):  # type: ignore[misc]
+class FraudModel(Model):
     """A KServe model whose weights are the MLflow champion, followed as the alias moves."""
 
     def __init__(self, settings: Settings) -> None:
@@ -54,7 +54,12 @@ def _inputs(payload: InferRequest) -> np.ndarray:
     tensor = next((t for t in payload.inputs if t.name == INPUT_TENSOR), None)
     if tensor is None:
         raise InvalidInput(f"expected an input tensor named '{INPUT_TENSOR}'")
-    array = np.asarray(tensor.as_numpy(), dtype="float64")
+    try:
+        array = np.asarray(tensor.as_numpy(), dtype="float64")
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            f"'{INPUT_TENSOR}' does not match its shape and datatype: {exc}"
+        ) from exc
     if array.ndim != 2 or array.shape[1] != len(INPUTS):
         raise InvalidInput(f"'{INPUT_TENSOR}' must have shape [rows, {len(INPUTS)}] ({INPUTS})")
     return array

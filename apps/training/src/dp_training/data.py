@@ -24,9 +24,9 @@ class Dataset:
     holdout_x: pd.DataFrame
     holdout_y: pd.Series
 
-    def fingerprint(self) -> str:
-        """A hash of every input and label: the same data always gives the same fingerprint."""
-        digest = hashlib.sha256()
+    def fingerprint(self, config: str) -> str:
+        """A hash of every input, label and the training `config`: equal only for equal runs."""
+        digest = hashlib.sha256(config.encode())
         for part in (self.train_x, self.train_y, self.holdout_x, self.holdout_y):
             digest.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
         return digest.hexdigest()[:16]

@@ -7,6 +7,7 @@ again registers nothing new.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -85,16 +86,16 @@ def train(resources: Resources) -> TrainResult:
     mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient(settings.tracking_uri)
     data = load_dataset(resources.store, feature_store(resources))
-    fingerprint = data.fingerprint()
+    fingerprint = data.fingerprint(json.dumps({**PARAMS, "rounds": NUM_ROUNDS}, sort_keys=True))
 
     existing = version_with_fingerprint(client, settings.model_name, fingerprint)
     if existing is not None:
-        run = client.get_run(existing.run_id)
+        run = client.get_run(str(existing.run_id))
         current = champion(client, settings.model_name, settings.champion_alias)
         return TrainResult(
             settings.model_name,
             str(existing.version),
-            existing.run_id,
+            str(existing.run_id),
             {k: float(v) for k, v in run.data.metrics.items()},
             str(current.version) if current else "",
             promoted=False,

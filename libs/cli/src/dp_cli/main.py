@@ -39,7 +39,8 @@ def _resources() -> Resources:
 
 
 def _print(result: dict[str, Any]) -> None:
-    console.print_json(json.dumps(result, default=str))
+    """A step's summary as JSON on stdout (progress and logs go to stderr)."""
+    typer.echo(json.dumps(result, indent=2, default=str))
 
 
 @app.command()

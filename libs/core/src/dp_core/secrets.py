@@ -62,5 +62,6 @@ class OpenBaoSecretStore:
 
 def build_secret_store(settings: SecretsSettings) -> SecretStore:
     """The secret store the settings name."""
-    stores = {"env": lambda: EnvSecretStore(), "openbao": lambda: OpenBaoSecretStore(settings)}
-    return stores[settings.backend]()
+    if settings.backend == "openbao":
+        return OpenBaoSecretStore(settings)
+    return EnvSecretStore()

@@ -1,0 +1,55 @@
+# data-platform: every entry point a developer, CI, Tilt or a Job uses. `make help` lists them.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+UV := python3 -m uv
+RUN := $(UV) run --frozen
+TARGET ?= embedded
+export DP_TARGET := $(TARGET)
+
+##@ Help
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m [TARGET=embedded|stack|kind|oci]\n"} \
+	  /^[a-zA-Z_-]+:.*?##/ { printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Setup
+.PHONY: setup
+setup: ## Install uv (pinned) and the locked environment
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --compile-bytecode --quiet
+
+##@ Run
+.PHONY: run
+run: setup ## Run the whole flow on TARGET (SERVE=1 leaves the API up)
+	$(RUN) dp run $(if $(SERVE),--serve)
+
+##@ Test
+.PHONY: test
+test: setup ## Every test: lint, unit, integration
+	$(MAKE) --no-print-directory lint
+	$(RUN) pytest
+
+.PHONY: unit
+unit: setup ## Unit tests only (no Spark flow)
+	$(RUN) pytest -m "not integration"
+
+##@ Quality
+.PHONY: lint
+lint: setup ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+.PHONY: fmt
+fmt: setup ## Format and fix what ruff can
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+##@ Clean
+.PHONY: clean
+clean: ## Remove local state, run reports and caches
+	rm -rf .dp runs reports .pytest_cache .ruff_cache .mypy_cache spark-warehouse

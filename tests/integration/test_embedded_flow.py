@@ -1,0 +1,213 @@
+"""The whole embedded flow on small data, through the `dp` command, then checked from outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from dp_core.model_inputs import INPUTS
+from dp_core.resources import Resources
+from dp_core.settings import Settings
+from dp_core.storage import Zone
+
+pytestmark = pytest.mark.integration
+ROWS, DAYS = 60_000, 20
+
+
+@dataclass
+class Flow:
+    env: dict[str, str]
+    settings: Settings
+    report: dict[str, Any]
+
+    def dp(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dp_cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    def step_json(self, *args: str) -> dict[str, Any]:
+        out = self.dp(*args).stdout
+        return json.loads(out)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int]) -> Flow:
+    root = tmp_path_factory.mktemp("flow")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DP_")}
+    env |= {
+        "DP_STATE_DIR": str(root / "state"),
+        "DP_RUNS_DIR": str(root / "runs"),
+        "DP_API__PORT": str(free_port()),
+        "DP_SPARK__DRIVER_MEMORY": "1500m",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "dp_cli", "run", "--rows", str(ROWS), "--days", str(DAYS)],
+        env=env,
+        check=True,
+        timeout=900,
+    )
+    report = json.loads((root / "runs" / "latest" / "report.json").read_text())
+    settings = Settings(state_dir=root / "state", runs_dir=root / "runs")
+    return Flow(env, settings, report)
+
+
+def test_every_raw_row_is_accounted_for(flow: Flow) -> None:
+    rows = flow.report["rows"]
+    per_kind = int(ROWS * 0.02) // 5
+    assert rows["raw"] == ROWS + per_kind
+    assert rows["duplicates"] == per_kind
+    assert rows["quarantined"] == 4 * per_kind
+    assert rows["raw"] == rows["staging"] + rows["quarantined"] + rows["duplicates"]
+    assert all(flow.report["invariant"].values())
+    assert sum(flow.report["quarantine_reasons"].values()) == rows["quarantined"]
+
+
+def test_zones_hold_what_the_report_says(flow: Flow) -> None:
+    store = Resources(flow.settings).store
+    staging = store.read_parquet(store.uri(Zone.STAGING, "transactions"))
+    quarantine = store.read_parquet(store.uri(Zone.QUARANTINE, "transactions"))
+    assert len(staging) == flow.report["rows"]["staging"]
+    assert quarantine["reason"].notna().all()
+    assert len(store.list_files(store.uri(Zone.RAW, "transactions"), ".csv")) == DAYS
+    assert store.list_files(store.uri(Zone.CURATED, "customer_features"), ".parquet")
+    stored = json.loads(
+        store.read_text(store.uri(Zone.STAGING, "transactions", "_validation", "staging.json"))
+    )
+    assert stored["suite"] == "staging"
+    assert stored["rows"] == len(staging) + len(quarantine)
+    assert flow.report["expectations"]["curated"]["success"] is True
+
+
+def test_model_beats_the_bar_and_is_champion(flow: Flow) -> None:
+    model = flow.report["model"]
+    assert model["holdout"]["holdout_roc_auc"] >= 0.85
+    assert model["version"] == model["champion_version"] == "1"
+    client = MlflowClient(flow.settings.mlflow.tracking_uri)
+    version = client.get_model_version_by_alias(model["name"], "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.metrics["holdout_roc_auc"] == pytest.approx(model["holdout"]["holdout_roc_auc"])
+    assert run.data.params["objective"] == "binary"
+
+
+def test_sample_predictions_through_http(flow: Flow) -> None:
+    samples = {s["request"]["transaction_id"]: s for s in flow.report["predictions"]}
+    assert samples["sample-invalid"]["status"] == 422
+    assert samples["sample-cold"]["response"]["cold_start"] is True
+    known = [s for k, s in samples.items() if k.startswith("sample-") and k[-1].isdigit()]
+    assert known
+    assert all(s["status"] == 200 and not s["response"]["cold_start"] for s in known)
+    assert all(s["response"]["model_version"] == "1" for s in known)
+
+
+def test_steps_are_idempotent(flow: Flow) -> None:
+    for step in ("ingest", "stage", "validate", "curate", "features"):
+        flow.dp(step)
+    again = flow.step_json("validate")
+    assert again["staging_rows"] == flow.report["rows"]["staging"]
+    assert again["quarantined_rows"] == flow.report["rows"]["quarantined"]
+    trained = flow.step_json("train")
+    assert trained["reused"] is True
+    assert trained["version"] == "1"
+    client = MlflowClient(flow.settings.mlflow.tracking_uri)
+    assert len(client.search_model_versions(f"name = '{flow.settings.mlflow.model_name}'")) == 1
+
+
+@pytest.fixture(scope="module")
+def model_server(flow: Flow, free_port: Callable[[], int]) -> Iterator[str]:
+    port = free_port()
+    env = flow.env | {"DP_MODEL_SERVER__PORT": str(port)}
+    process = subprocess.Popen([sys.executable, "-m", "dp_cli", "serve"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/v2/health/ready", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.5)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_model_server_speaks_v2_and_matches_in_process(flow: Flow, model_server: str) -> None:
+    from dp_serving.champion import load_version
+
+    name = flow.settings.mlflow.model_name
+    meta = httpx.get(f"{model_server}/v2/models/{name}").json()
+    assert meta["name"] == name
+    rows = np.random.default_rng(0).uniform(0, 5, size=(4, len(INPUTS)))
+    body = {
+        "inputs": [
+            {
+                "name": "inputs",
+                "shape": [4, len(INPUTS)],
+                "datatype": "FP64",
+                "data": rows.ravel().tolist(),
+            }
+        ]
+    }
+    answer = httpx.post(f"{model_server}/v2/models/{name}/infer", json=body).json()
+    assert answer["model_version"] == "1"
+    local = load_version(flow.settings.mlflow, "1").score(rows)
+    assert answer["outputs"][0]["data"] == pytest.approx(local.tolist())
+    bad = httpx.post(
+        f"{model_server}/v2/models/{name}/infer",
+        json={"inputs": [{**body["inputs"][0], "shape": [2, 2]}]},
+    )
+    assert bad.status_code == 400
+
+
+def test_api_over_v2_http_scores_like_the_model_server(flow: Flow, model_server: str) -> None:
+    import asyncio
+
+    from dp_serving.client import InProcessModelClient, V2HttpModelClient
+
+    remote_settings = flow.settings.model_copy(deep=True)
+    remote_settings.model_server.url = model_server
+    rows = np.random.default_rng(1).uniform(0, 5, size=(3, len(INPUTS)))
+
+    async def both() -> tuple[list[float], list[float]]:
+        remote, local = V2HttpModelClient(remote_settings), InProcessModelClient(flow.settings)
+        await remote.start()
+        await local.start()
+        try:
+            assert await remote.ready()
+            assert await local.ready()
+            return (await remote.predict(rows)).values, (await local.predict(rows)).values
+        finally:
+            await remote.close()
+            await local.close()
+
+    remote_scores, local_scores = asyncio.run(both())
+    assert remote_scores == pytest.approx(local_scores)
+
+
+def test_worse_model_is_registered_but_not_promoted(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dp_training import train as training
+
+    monkeypatch.setitem(training.PARAMS, "num_leaves", 2)
+    monkeypatch.setattr(training, "NUM_ROUNDS", 1)
+    result = training.train(Resources(flow.settings))
+    assert result.version == "2"
+    assert not result.promoted
+    assert result.champion_version == "1"
+    assert result.metrics["holdout_roc_auc"] < flow.report["model"]["holdout"]["holdout_roc_auc"]
