@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from feast import FeatureStore, RepoConfig
+from sqlalchemy.engine import make_url
 
 from dp_core.resources import Resources
 from dp_core.storage import Zone
@@ -19,13 +20,16 @@ def repo_config(resources: Resources) -> RepoConfig:
     online = dict(feast.online_store)
     if online.get("type") == "sqlite":
         Path(online["path"]).parent.mkdir(parents=True, exist_ok=True)
+    registry_path = feast.registry
+    if feast.registry_type == "sql":
+        registry_path = with_credentials(feast.registry, resources.secrets.get("postgres"))
+    else:
+        Path(feast.registry).parent.mkdir(parents=True, exist_ok=True)
     registry = {
         "registry_type": feast.registry_type,
-        "path": feast.registry,
+        "path": registry_path,
         "cache_ttl_seconds": 60,
     }
-    if feast.registry_type == "file":
-        Path(feast.registry).parent.mkdir(parents=True, exist_ok=True)
     return RepoConfig(
         project=feast.project,
         provider="local",
@@ -35,6 +39,12 @@ def repo_config(resources: Resources) -> RepoConfig:
         entity_key_serialization_version=3,
         repo_path=repo_path,
     )
+
+
+def with_credentials(database_url: str, postgres: dict[str, str]) -> str:
+    """The SQL registry URL with the user and password from the secret store."""
+    url = make_url(database_url).set(username=postgres["user"], password=postgres["password"])
+    return url.render_as_string(hide_password=False)
 
 
 def curated_uri(resources: Resources) -> str:

@@ -65,6 +65,10 @@ class Champion:
         self._thread: threading.Thread | None = None
 
     @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
     def model(self) -> LoadedModel:
         if self._model is None:
             raise ModelUnavailable("the champion model is not loaded yet")
@@ -80,8 +84,11 @@ class Champion:
         return True
 
     def follow(self) -> None:
-        """Load now, then poll the alias in a daemon thread."""
-        self.refresh()
+        """Load now if there is a champion, then poll the alias in a daemon thread."""
+        try:
+            self.refresh()
+        except ModelUnavailable as exc:
+            log.warning("champion_not_loaded", reason=str(exc))
         if self._poll_seconds > 0 and self._thread is None:
             self._thread = threading.Thread(
                 target=self._poll, name="champion-follower", daemon=True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,9 +39,7 @@ class InProcessModelClient:
         self._champion = Champion(settings.mlflow, settings.model_server.alias_poll_s)
 
     async def start(self) -> None:
-        # Without a champion yet, readiness says so and a later refresh picks the model up.
-        with contextlib.suppress(ModelUnavailable):
-            self._champion.follow()
+        self._champion.follow()
 
     async def predict(self, inputs: np.ndarray) -> Scores:
         model = self._champion.model

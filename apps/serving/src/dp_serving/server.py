@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 import numpy as np
-from kserve import InferOutput, InferRequest, InferResponse, Model, ModelServer
+from kserve import InferOutput, InferRequest, InferResponse, Model, ModelRepository, ModelServer
 from kserve.errors import InvalidInput
 
 from dp_core.model_inputs import INPUTS
@@ -26,13 +26,21 @@ class FraudModel(Model):
     """A KServe model whose weights are the MLflow champion, followed as the alias moves."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings.mlflow.model_name)
         self.champion = Champion(settings.mlflow, settings.model_server.alias_poll_s)
+        super().__init__(settings.mlflow.model_name)
+
+    @property
+    def ready(self) -> bool:
+        """Ready exactly when a champion is loaded (it may arrive after start)."""
+        return self.champion.loaded
+
+    @ready.setter
+    def ready(self, value: bool) -> None:
+        """KServe sets readiness itself; here it follows the champion instead."""
 
     def load(self) -> bool:
         self.champion.follow()
-        self.ready = True
-        return True
+        return self.ready
 
     async def predict(
         self, payload: InferRequest, headers: dict[str, str] | None = None
@@ -70,11 +78,16 @@ def serve(settings: Settings) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = FraudModel(settings)
     model.load()
+    # Registered up front, so the server starts (live, not ready) before any champion exists;
+    # KServe's own start() would refuse a model that is not ready yet.
+    repository = ModelRepository()
+    repository.update(model)
     options: dict[str, Any] = {
+        "registered_models": repository,
         "http_port": settings.model_server.port,
         "enable_grpc": False,
         "workers": 1,
         "enable_docs_url": False,
         "enable_latency_logging": False,
     }
-    ModelServer(**options).start([model])
+    ModelServer(**options).start([])

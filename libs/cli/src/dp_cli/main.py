@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from dp_cli.stack.commands import app as stack_app
 from dp_core.logs import configure_logging
 from dp_core.progress import console
 from dp_core.resources import Resources
@@ -18,6 +19,8 @@ from dp_core.settings import Target, get_settings
 app = typer.Typer(
     help="The data platform's steps. Settings come from DP_* variables.", no_args_is_help=True
 )
+
+app.add_typer(stack_app, name="stack")
 
 DEFAULT_ROWS = 200_000
 DEFAULT_DAYS = 30

@@ -36,7 +36,7 @@ class OpenBaoSecretStore:
         import hvac
 
         self._settings = settings
-        self._client = hvac.Client(url=settings.url, token=os.environ.get("BAO_TOKEN"))
+        self._client = hvac.Client(url=settings.url, token=_token(settings))
         if settings.auth == "kubernetes":
             jwt = SERVICE_ACCOUNT_TOKEN.read_text()
             self._client.auth.kubernetes.login(role=settings.kubernetes_role, jwt=jwt)
@@ -58,6 +58,15 @@ class OpenBaoSecretStore:
         except requests.ConnectionError as exc:
             raise SecretError(f"OpenBao at {self._settings.url} is unreachable") from exc
         return {str(k): str(v) for k, v in answer["data"]["data"].items()}
+
+
+def _token(settings: SecretsSettings) -> str | None:
+    """BAO_TOKEN, else the token file the stack writes (absent in clusters: Kubernetes auth)."""
+    if token := os.environ.get("BAO_TOKEN"):
+        return token
+    if settings.token_file is not None and settings.token_file.exists():
+        return settings.token_file.read_text().strip()
+    return None
 
 
 def build_secret_store(settings: SecretsSettings) -> SecretStore:

@@ -50,7 +50,9 @@ class SparkSettings(BaseModel):
     master: str = "local[2]"
     driver_memory: str = "3g"
     shuffle_partitions: int = 4
-    jars: list[str] = Field(default_factory=list, description="Jar paths passed explicitly.")
+    jars_dir: Path | None = Field(
+        default=None, description="Every jar in this folder is passed explicitly (spark.jars)."
+    )
 
 
 class MlflowSettings(BaseModel):
@@ -112,7 +114,26 @@ class SecretsSettings(BaseModel):
     url: str = "http://127.0.0.1:18200"
     mount: str = "secret"
     auth: Literal["token", "kubernetes"] = "token"
+    token_file: Path | None = Field(
+        default=None, description="Token auth: a file holding the token (BAO_TOKEN wins)."
+    )
     kubernetes_role: str = "data-platform"
+
+
+class StackSettings(BaseModel):
+    """The local process stack (`dp stack up`): ports on 127.0.0.1, clear of common defaults."""
+
+    s3_port: int = 18333
+    openbao_port: int = 18200
+    postgres_port: int = 18432
+    redis_port: int = 18379
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    mlflow_port: int = 18500
+    prometheus_port: int = 18090
+    start_api_in_run: bool = Field(
+        default=True, description="`dp run` starts its own API (false where the API is a service)."
+    )
 
 
 class Settings(BaseSettings):
@@ -137,6 +158,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    stack: StackSettings = Field(default_factory=StackSettings)
 
     @model_validator(mode="after")
     def _fill_local_defaults(self) -> Settings:
@@ -154,6 +176,8 @@ class Settings(BaseSettings):
             self.feast.registry = str(state / "feast" / "registry.db")
         if not self.feast.online_store:
             self.feast.online_store = {"type": "sqlite", "path": str(state / "feast" / "online.db")}
+        if self.secrets.token_file is None:
+            self.secrets.token_file = state / "stack" / "bao-token"
         if "{zone}" not in self.storage.zone_uri:
             raise ValueError("storage.zone_uri must contain '{zone}'")
         return self

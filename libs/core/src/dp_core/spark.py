@@ -30,8 +30,11 @@ def build_spark(
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=WARN")
     )
-    if spark.jars:
-        builder = builder.config("spark.jars", ",".join(spark.jars))
+    jars = sorted(str(p.resolve()) for p in spark.jars_dir.glob("*.jar")) if spark.jars_dir else []
+    if spark.jars_dir and not jars:
+        raise FileNotFoundError(f"no jars in {spark.jars_dir}; run `make stack-setup`")
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
     if storage.endpoint_url:
         builder = (
             builder.config("spark.hadoop.fs.s3a.endpoint", storage.endpoint_url)

@@ -1,0 +1,48 @@
+"""Dev credentials: generated once per state directory, never committed, seeded into OpenBao.
+
+The OpenBao dev server keeps secrets in memory, so the generated values also live in
+`<state>/stack/credentials.json` (mode 0600) and are written to OpenBao at every `dp stack up`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Credentials:
+    bao_token: str
+    s3_access_key: str
+    s3_secret_key: str
+    postgres_user: str
+    postgres_password: str
+
+    def kv(self) -> dict[str, dict[str, str]]:
+        """The secrets as OpenBao paths (under the KV mount) and their key/value pairs."""
+        return {
+            "s3": {"access_key": self.s3_access_key, "secret_key": self.s3_secret_key},
+            "postgres": {"user": self.postgres_user, "password": self.postgres_password},
+        }
+
+
+def load_or_create(folder: Path) -> Credentials:
+    path = folder / "credentials.json"
+    if path.exists():
+        return Credentials(**json.loads(path.read_text()))
+    folder.mkdir(parents=True, exist_ok=True)
+    created = Credentials(
+        bao_token=f"dev-{secrets.token_hex(16)}",
+        s3_access_key=f"dp{secrets.token_hex(8)}",
+        s3_secret_key=secrets.token_urlsafe(30),
+        postgres_user="dp",
+        postgres_password=secrets.token_urlsafe(24),
+    )
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(asdict(created), indent=2))
+    token = folder / "bao-token"
+    token.touch(mode=0o600)
+    token.write_text(created.bao_token)
+    return created
