@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from feast import FeatureStore, RepoConfig
 from sqlalchemy.engine import make_url
@@ -28,7 +29,7 @@ def repo_config(resources: Resources) -> RepoConfig:
     registry = {
         "registry_type": feast.registry_type,
         "path": registry_path,
-        "cache_ttl_seconds": 60,
+        "cache_ttl_seconds": feast.registry_cache_ttl_s,
     }
     return RepoConfig(
         project=feast.project,
@@ -52,5 +53,33 @@ def curated_uri(resources: Resources) -> str:
     return resources.store.uri(Zone.CURATED, CURATED_DATASET).removeprefix("file://")
 
 
+def configure_offline_engine(resources: Resources) -> None:
+    """Point the DuckDB behind Feast's offline store at our extensions and S3 endpoint.
+
+    DuckDB fetches extensions from its own site at run time; the `duckdb-ext-httpfs` wheel ships
+    httpfs instead, so we load it from site-packages and never download. S3 credentials come
+    from the secret store, the endpoint from settings.
+    """
+    import duckdb
+    import ibis
+
+    extensions = Path(duckdb.__file__).parent.parent / "duckdb_ext" / "extensions"
+    connection = ibis.duckdb.connect(
+        extension_directory=str(extensions), autoinstall_known_extensions=False
+    )
+    storage = resources.settings.storage
+    if storage.endpoint_url:
+        endpoint = urlsplit(storage.endpoint_url)
+        keys = resources.s3_credentials
+        connection.raw_sql(
+            "CREATE OR REPLACE SECRET dp_s3 (TYPE s3, URL_STYLE 'path', "
+            f"KEY_ID '{keys['access_key']}', SECRET '{keys['secret_key']}', "
+            f"ENDPOINT '{endpoint.netloc}', USE_SSL {str(endpoint.scheme == 'https').lower()}, "
+            f"REGION '{storage.region}')"
+        )
+    ibis.set_backend(connection)
+
+
 def feature_store(resources: Resources) -> FeatureStore:
+    configure_offline_engine(resources)
     return FeatureStore(config=repo_config(resources))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -15,15 +17,32 @@ from dp_core.storage import Zone
 READY_TIMEOUT_S = 90.0
 
 
-def start_api(resources: Resources) -> subprocess.Popen[bytes]:
-    log = open(resources.settings.state_dir / "api.log", "ab")  # noqa: SIM115 - owned by the child
-    return subprocess.Popen([sys.executable, "-m", "dp_cli", "api"], stdout=log, stderr=log)
+@contextmanager
+def running_api(resources: Resources, keep: bool) -> Iterator[str]:
+    """The API's base URL once ready: a child process we start and stop (unless `keep`), or,
+    where settings say the API is a service of the target, the one already running."""
+    settings = resources.settings
+    base_url = f"http://{settings.api.host}:{settings.api.port}"
+    if not settings.stack.start_api_in_run:
+        wait_ready(base_url, None)
+        yield base_url
+        return
+    log = open(settings.state_dir / "api.log", "ab")  # noqa: SIM115 - owned by the child
+    process = subprocess.Popen([sys.executable, "-m", "dp_cli", "api"], stdout=log, stderr=log)
+    try:
+        wait_ready(base_url, process)
+        yield base_url
+        if keep:
+            process.wait()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
-def wait_ready(base_url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_ready(base_url: str, process: subprocess.Popen[bytes] | None) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise RuntimeError(f"the API exited with {process.returncode}; see api.log")
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:

@@ -107,7 +107,7 @@ def run(
 ) -> None:
     """Every step in order, then the API with sample predictions; writes runs/latest/report.json."""
     from dp_cli import steps
-    from dp_cli.api_process import sample_requests, send_samples, start_api, wait_ready
+    from dp_cli.api_process import running_api, sample_requests, send_samples
     from dp_cli.report import build_report, print_summary, write_report
 
     resources = _resources()
@@ -129,24 +129,16 @@ def run(
         seconds[name] = round(time.perf_counter() - started, 2)
         console.print(f"[green]✓[/] {name} ({seconds[name]:.1f}s)")
 
-    settings = resources.settings
-    base_url = f"http://{settings.api.host}:{settings.api.port}"
     started = time.perf_counter()
-    process = start_api(resources)
-    try:
-        wait_ready(base_url, process)
+    with running_api(resources, keep=serve_api) as base_url:
         predictions = send_samples(base_url, sample_requests(resources))
         seconds["api"] = round(time.perf_counter() - started, 2)
         report = build_report(resources, results, seconds) | {"predictions": predictions}
-        path = write_report(report, settings.runs_dir)
+        path = write_report(report, resources.settings.runs_dir)
         print_summary(report, console)
         console.print(f"report: {path}")
         if serve_api:
             console.print(f"API up at {base_url} (docs at {base_url}/docs); Ctrl-C stops it")
-            process.wait()
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 if __name__ == "__main__":

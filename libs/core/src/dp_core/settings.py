@@ -73,6 +73,9 @@ class FeastSettings(BaseModel):
         default="", description="Empty means a file registry under the state dir."
     )
     registry_type: Literal["file", "sql"] = "file"
+    registry_cache_ttl_s: int = Field(
+        default=10, description="How soon long-running readers (the API) see a new `apply`."
+    )
     online_store: dict[str, Any] = Field(
         default_factory=dict, description="Feast online store config; empty means SQLite."
     )
