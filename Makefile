@@ -27,11 +27,36 @@ setup: ## Install uv (pinned) and the locked environment
 run: setup ## Run the whole flow on TARGET (SERVE=1 leaves the API up)
 	$(RUN) dp run $(if $(SERVE),--serve)
 
+##@ Stack (real services as local processes)
+STACK := $(RUN) dp --target stack stack
+
+.PHONY: stack-setup
+stack-setup: setup ## Install the stack's servers and jars (Debian packages, Maven Central)
+	bash dev/stack/install.sh
+
+.PHONY: up
+up: stack-setup ## Start every service of the stack and wait until healthy
+	$(STACK) up
+
+.PHONY: down
+down: ## Stop what `make up` started (data stays until `make clean`)
+	$(STACK) down
+
+.PHONY: status
+status: ## Service, URL, healthy or not
+	$(STACK) status
+
 ##@ Test
 .PHONY: test
-test: setup ## Every test: lint, unit, integration
+test: setup ## Every test: lint, unit, integration, then e2e on a stack it starts and stops
 	$(MAKE) --no-print-directory lint
 	$(RUN) pytest
+	$(MAKE) --no-print-directory up
+	$(RUN) pytest e2e --target stack -ra; rc=$$?; $(STACK) down; exit $$rc
+
+.PHONY: e2e
+e2e: setup ## The e2e suite against TARGET (its services must be up)
+	$(RUN) pytest e2e --target $(TARGET) -ra
 
 .PHONY: unit
 unit: setup ## Unit tests only (no Spark flow)
@@ -52,4 +77,5 @@ fmt: setup ## Format and fix what ruff can
 ##@ Clean
 .PHONY: clean
 clean: ## Remove local state, run reports and caches
+	-$(STACK) down 2>/dev/null
 	rm -rf .dp runs reports .pytest_cache .ruff_cache .mypy_cache spark-warehouse

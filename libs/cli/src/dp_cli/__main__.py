@@ -1,3 +1,3 @@
-from dp_cli.main import app
+from dp_cli.main import cli
 
-app()
+cli()

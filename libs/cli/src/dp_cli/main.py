@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from dp_cli.stack.commands import app as stack_app
+from dp_core.errors import explain
 from dp_core.logs import configure_logging
 from dp_core.progress import console
 from dp_core.resources import Resources
@@ -141,5 +142,17 @@ def run(
             console.print(f"API up at {base_url} (docs at {base_url}/docs); Ctrl-C stops it")
 
 
+def cli() -> None:
+    """The `dp` entry point: known, user-fixable failures exit 2 with one clear line."""
+    try:
+        app()
+    except Exception as exc:
+        message = explain(exc, get_settings())
+        if message is None:
+            raise
+        console.print(f"[red]error:[/] {message}")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    cli()

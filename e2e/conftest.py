@@ -1,0 +1,60 @@
+"""The e2e suite: `pytest e2e --target embedded|stack|kind|oci`.
+
+A target is a file under targets/ with endpoints and capabilities. A test that needs a capability
+the target lacks is skipped with the reason; on stack every capability is present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dp_core.resources import Resources
+from e2e.target import Target
+
+TARGETS = Path(__file__).parent / "targets"
+ROWS, DAYS = 40_000, 14
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target", default="embedded", choices=[p.stem for p in TARGETS.glob("*.toml")]
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requires(capability): skip when the target lacks it")
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    name = request.config.getoption("--target")
+    spec = tomllib.loads((TARGETS / f"{name}.toml").read_text())
+    return Target(name, spec["dp_target"], frozenset(spec["capabilities"]), spec["endpoints"])
+
+
+@pytest.fixture(autouse=True)
+def _capabilities(request: pytest.FixtureRequest, target: Target) -> None:
+    for marker in request.node.iter_markers("requires"):
+        missing = [c for c in marker.args if c not in target.capabilities]
+        if missing:
+            pytest.skip(f"target '{target.name}' lacks {', '.join(missing)}")
+
+
+@pytest.fixture(scope="session")
+def resources(target: Target) -> Resources:
+    os.environ["DP_TARGET"] = target.dp_target
+    return Resources(target.settings())
+
+
+@pytest.fixture(scope="session")
+def flow(target: Target) -> dict[str, Any]:
+    """The whole flow, run once through `dp run`; its report."""
+    runs = target.state_dir / "e2e-runs"
+    target.dp("run", "--rows", str(ROWS), "--days", str(DAYS), env={"DP_RUNS_DIR": str(runs)})
+    return json.loads((runs / "latest" / "report.json").read_text())  # type: ignore[no-any-return]

@@ -1,0 +1,124 @@
+"""The model server (v2) and the API (/v1/predict) on the target's endpoints."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from dp_core.model_inputs import INPUTS, build_inputs
+from e2e.target import Target
+
+pytestmark = pytest.mark.requires("api", "model_server")
+REQUEST = {
+    "merchant_id": "m-000001",
+    "amount": 120.0,
+    "currency": "EUR",
+    "channel": "online",
+    "country": "NG",
+    "timestamp": "2026-10-15T03:00:00Z",
+}
+
+
+def _wait_ready(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} not ready within {timeout_s}s")
+
+
+@pytest.fixture(scope="module")
+def api(flow: dict[str, Any], target: Target) -> httpx.Client:
+    _wait_ready(f"{target.endpoint('api')}/readyz")
+    return httpx.Client(base_url=target.endpoint("api"), timeout=10)
+
+
+@pytest.fixture(scope="module")
+def known_customer(flow: dict[str, Any]) -> str:
+    return next(
+        p["request"]["customer_id"]
+        for p in flow["predictions"]
+        if p["status"] == 200 and not p["response"]["cold_start"]
+    )
+
+
+def test_v2_metadata_and_infer(flow: dict[str, Any], target: Target) -> None:
+    base, name = target.endpoint("model_server"), flow["model"]["name"]
+    _wait_ready(f"{base}/v2/health/ready")
+    meta = httpx.get(f"{base}/v2/models/{name}").json()
+    assert meta["name"] == name
+    body = {
+        "inputs": [
+            {
+                "name": "inputs",
+                "shape": [1, len(INPUTS)],
+                "datatype": "FP64",
+                "data": [1.0] * len(INPUTS),
+            }
+        ]
+    }
+    answer = httpx.post(f"{base}/v2/models/{name}/infer", json=body).json()
+    assert answer["model_version"] == flow["model"]["champion_version"]
+    assert 0 <= answer["outputs"][0]["data"][0] <= 1
+
+
+def test_api_score_equals_the_model_servers(
+    api: httpx.Client, target: Target, flow: dict[str, Any], known_customer: str
+) -> None:
+    request = {**REQUEST, "customer_id": known_customer}
+    prediction = api.post("/v1/predict", json=request).json()
+    assert prediction["cold_start"] is False
+    row = {
+        **request,
+        **prediction["features"],
+        "event_timestamp": pd.Timestamp(request["timestamp"]),
+    }
+    inputs = build_inputs(pd.DataFrame([row])).to_numpy()
+    body = {
+        "inputs": [
+            {
+                "name": "inputs",
+                "shape": list(inputs.shape),
+                "datatype": "FP64",
+                "data": inputs.ravel().tolist(),
+            }
+        ]
+    }
+    direct = httpx.post(
+        f"{target.endpoint('model_server')}/v2/models/{flow['model']['name']}/infer", json=body
+    ).json()
+    assert prediction["score"] == pytest.approx(direct["outputs"][0]["data"][0])
+    assert prediction["model_version"] == direct["model_version"]
+
+
+def test_valid_invalid_and_unknown_customer(api: httpx.Client, known_customer: str) -> None:
+    ok = api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer})
+    assert ok.status_code == 200
+    assert ok.json()["decision"] in {"approve", "review", "decline"}
+    invalid = api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "amount": -3})
+    assert invalid.status_code == 422
+    assert "amount" in invalid.json()["message"]
+    cold = api.post("/v1/predict", json={**REQUEST, "customer_id": "c-never-seen-e2e"}).json()
+    assert cold["cold_start"] is True
+
+
+def _counter(api: httpx.Client, prefix: str) -> float:
+    lines = [line for line in api.get("/metrics").text.splitlines() if line.startswith(prefix)]
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines)
+
+
+def test_metrics_counters_move(api: httpx.Client, known_customer: str) -> None:
+    before = _counter(api, "dp_api_predictions_total")
+    errors = _counter(api, 'dp_api_errors_total{kind="invalid_request"}')
+    api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer})
+    api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "currency": "XXX"})
+    assert _counter(api, "dp_api_predictions_total") == before + 1
+    assert _counter(api, 'dp_api_errors_total{kind="invalid_request"}') == errors + 1

@@ -1,0 +1,20 @@
+"""Failures a user can fix, told in one line that names the service, instead of a traceback."""
+
+from __future__ import annotations
+
+from dp_core.secrets import SecretError
+from dp_core.settings import Settings
+
+
+def explain(exc: BaseException, settings: Settings) -> str | None:
+    """A one-line explanation of `exc` when it is a known, user-fixable failure; else None."""
+    if isinstance(exc, SecretError):
+        return str(exc)
+    if isinstance(exc, PermissionError) and settings.storage.endpoint_url:
+        return (
+            f"S3 at {settings.storage.endpoint_url} refused the credentials from the secret store "
+            f"(secret 's3'): {exc}"
+        )
+    if isinstance(exc, ConnectionError) and settings.storage.endpoint_url:
+        return f"S3 at {settings.storage.endpoint_url} is unreachable: {exc}"
+    return None
