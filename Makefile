@@ -51,8 +51,8 @@ status: ## Service, URL, healthy or not
 test: setup ## Every test: lint, unit, integration, then e2e on a stack it starts and stops
 	$(MAKE) --no-print-directory lint
 	$(RUN) pytest
-	$(MAKE) --no-print-directory up
-	$(RUN) pytest e2e --target stack -ra; rc=$$?; $(STACK) down; exit $$rc
+	$(MAKE) --no-print-directory stack-setup
+	$(STACK) up && $(RUN) pytest e2e --target stack -ra; rc=$$?; $(STACK) down; exit $$rc
 
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)
