@@ -60,15 +60,33 @@ class FakeModel:
         return Scores([0.7], "fraud-detector", "3")
 
 
+class FakeEvents:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, key: str, event: dict[str, Any]) -> None:
+        self.published.append((key, event))
+
+    def close(self) -> None: ...
+
+
 @pytest.fixture
 def fakes() -> tuple[FakeFeatures, FakeModel]:
     return FakeFeatures(), FakeModel()
 
 
 @pytest.fixture
-def client(settings: Settings, fakes: tuple[FakeFeatures, FakeModel]) -> Iterator[TestClient]:
+def events() -> FakeEvents:
+    return FakeEvents()
+
+
+@pytest.fixture
+def client(
+    settings: Settings, fakes: tuple[FakeFeatures, FakeModel], events: FakeEvents
+) -> Iterator[TestClient]:
     features, model = fakes
-    with TestClient(create_app(settings, features=features, model=model)) as test_client:  # type: ignore[arg-type]
+    app = create_app(settings, features=features, model=model, events=events)  # type: ignore[arg-type]
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -89,6 +107,17 @@ def test_valid_transaction_is_scored_with_its_features(
     sent = fakes[1].seen[0]
     assert sent.shape == (1, len(INPUTS))
     assert sent[0, INPUTS.index("amount_to_avg_7d")] == pytest.approx(42.5 / 20.0)
+
+
+def test_each_prediction_is_published_as_an_event(client: TestClient, events: FakeEvents) -> None:
+    body = client.post("/v1/predict", json={**BODY, "transaction_id": "tx-9"}).json()
+    client.post("/v1/predict", json={**BODY, "amount": -1})
+    assert len(events.published) == 1
+    key, event = events.published[0]
+    assert key == BODY["customer_id"]
+    assert event["request_id"] == body["request_id"]
+    assert (event["transaction_id"], event["score"], event["model_version"]) == ("tx-9", 0.7, "3")
+    assert event["latency_ms"] > 0
 
 
 def test_unknown_customer_gets_the_cold_start_answer(client: TestClient) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dp_api.events import EventSink, KafkaEvents, NoEvents
 from dp_api.features import FeaturesUnavailable, OnlineFeatures
 from dp_api.metrics import ApiMetrics
 from dp_api.schemas import Decision, Prediction, Problem, Transaction
@@ -27,6 +29,7 @@ from dp_serving.champion import ModelUnavailable
 from dp_serving.client import ModelClient, build_model_client
 
 READINESS_PROBE_CUSTOMER = "__readiness_probe__"
+EVENT_FIELDS = {"request_id", "transaction_id", "score", "decision", "model_name", "model_version"}
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Dependencies:
     features: OnlineFeatures
     model: ModelClient
     metrics: ApiMetrics
+    events: EventSink
     settings: ApiSettings
 
 
@@ -56,21 +60,30 @@ def create_app(
     settings: Settings,
     features: OnlineFeatures | None = None,
     model: ModelClient | None = None,
+    events: EventSink | None = None,
 ) -> FastAPI:
-    """The API for a target; `features` and `model` replace the settings' choices in tests."""
+    """The API for a target; `features`, `model` and `events` replace the settings' choices."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = ApiMetrics()
+        sink = events or (
+            KafkaEvents(settings.kafka, metrics.events_sent, metrics.events_dropped)
+            if settings.kafka.publish_predictions
+            else NoEvents()
+        )
         deps = Dependencies(
             features=features or OnlineFeatures(feature_store(Resources(settings))),
             model=model or build_model_client(settings),
-            metrics=ApiMetrics(),
+            metrics=metrics,
+            events=sink,
             settings=settings.api,
         )
         await deps.model.start()
         app.state.deps = deps
         yield
         await deps.model.close()
+        deps.events.close()
 
     app = FastAPI(
         title="data-platform API",
@@ -130,6 +143,7 @@ def create_app(
         An unknown customer gets a cold-start answer: no history (counts zero, average equal to
         this amount), `cold_start: true`, and the model's score for that.
         """
+        started = time.perf_counter()
         deps = deps_of(request)
         values = await deps.features.aread(transaction.customer_id)
         cold_start = all(v is None for v in values.values())
@@ -141,7 +155,7 @@ def create_app(
         deps.metrics.predictions.labels(decision).inc()
         if cold_start:
             deps.metrics.cold_starts.inc()
-        return Prediction(
+        prediction = Prediction(
             request_id=str(uuid.uuid4()),
             transaction_id=transaction.transaction_id,
             score=score,
@@ -151,6 +165,14 @@ def create_app(
             cold_start=cold_start,
             features={k: (None if v is None else float(v)) for k, v in values.items()},
         )
+        event = {
+            **prediction.model_dump(include=EVENT_FIELDS),
+            "customer_id": transaction.customer_id,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            "at": datetime.now(UTC).isoformat(),
+        }
+        deps.events.publish(transaction.customer_id, event)
+        return prediction
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -32,6 +32,17 @@ class ApiMetrics:
         self.errors = Counter(
             "dp_api_errors", "Error answers by kind.", ["kind"], registry=self.registry
         )
+        self.events_sent = Counter(
+            "dp_api_prediction_events_sent",
+            "Prediction events Kafka acknowledged.",
+            registry=self.registry,
+        )
+        self.events_dropped = Counter(
+            "dp_api_prediction_events_dropped",
+            "Prediction events not delivered (Kafka down, queue full).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.cold_starts = Counter(
             "dp_api_cold_starts",
             "Predictions for customers without features.",

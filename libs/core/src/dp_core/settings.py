@@ -108,6 +108,9 @@ class KafkaSettings(BaseModel):
     transactions_topic: str = "transactions"
     dlq_topic: str = "transactions.dlq"
     predictions_topic: str = "predictions"
+    publish_predictions: bool = Field(
+        default=False, description="The API publishes each prediction to `predictions_topic`."
+    )
 
 
 class SecretsSettings(BaseModel):
