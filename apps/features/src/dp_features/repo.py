@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSource, ValueType
 from feast.data_format import ParquetFormat
 from feast.types import Float64, Int64
 
 ENTITY = "customer"
 ENTITY_KEY = "customer_id"
 VIEW = "customer_activity"
+PUSH_SOURCE = "customer_activity_push"
 SERVICE = "fraud_model"
 TTL = timedelta(days=30)
 
@@ -41,18 +42,20 @@ def definitions(curated_uri: str, s3_endpoint: str | None) -> list[object]:
         timestamp_field="event_timestamp",
         s3_endpoint_override=s3_endpoint,
     )
+    # The stream job pushes fresh rows here; batch retrieval and materialisation read `source`.
+    push = PushSource(name=PUSH_SOURCE, batch_source=source)
     view = FeatureView(
         name=VIEW,
         entities=[customer],
         ttl=TTL,
         schema=[Field(name=f, dtype=Int64) for f in COUNT_FEATURES]
         + [Field(name=f, dtype=Float64) for f in AMOUNT_FEATURES],
-        source=source,
+        source=push,
         online=True,
         description="A customer's card activity right after their latest transaction.",
     )
     service = FeatureService(name=SERVICE, features=[view])
-    return [customer, view, service]
+    return [customer, push, view, service]
 
 
 def feature_refs() -> list[str]:

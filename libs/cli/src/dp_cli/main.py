@@ -80,6 +80,30 @@ for _name, _doc in {
 
 
 @app.command()
+def produce(
+    count: int = typer.Option(1_000, min=1, help="Messages to send."),
+    rate: float = typer.Option(200.0, min=0.1, help="Messages per second."),
+    bad_every: int = typer.Option(0, min=0, help="Every Nth message is broken (0: none)."),
+    customers: int = typer.Option(1_000, min=1, help="Distinct customers (c-0000000 …)."),
+    seed: int = typer.Option(1, help="Seed; transaction ids are st-<seed>-<n>."),
+) -> None:
+    """Send generated transactions to Kafka (acks=all, idempotent producer)."""
+    from dp_pipeline.produce import ProduceSpec
+    from dp_pipeline.produce import produce as run
+
+    spec = ProduceSpec(count=count, rate=rate, bad_every=bad_every, customers=customers, seed=seed)
+    _print(run(spec, get_settings().kafka))
+
+
+@app.command()
+def stream() -> None:
+    """Run the streaming job: transactions → raw zone, dead letters, online features."""
+    from dp_pipeline.stream import run_stream
+
+    run_stream(_resources())
+
+
+@app.command()
 def serve() -> None:
     """Run the model server (KServe, Open Inference Protocol v2) in the foreground."""
     from dp_serving.server import serve as run

@@ -479,4 +479,26 @@ API = Service(
     healthy=lambda ctx: http_ok(f"http://{ctx.settings.api.host}:{ctx.settings.api.port}/healthz"),
 )
 
-SERVICES = (OPENBAO, SEAWEEDFS, POSTGRES, REDIS, KAFKA, MLFLOW, PROMETHEUS, MODEL_SERVER, API)
+STREAM = Service(
+    name="stream",
+    url=lambda ctx: f"http://127.0.0.1:{ctx.settings.kafka.stream_health_port}/healthz",
+    command=lambda ctx: [sys.executable, "-m", "dp_cli", "stream"],
+    env=lambda ctx: ctx.dp_env(),
+    healthy=lambda ctx: http_ok(
+        f"http://127.0.0.1:{ctx.settings.kafka.stream_health_port}/healthz"
+    ),
+    start_timeout_s=120,
+)
+
+SERVICES = (
+    OPENBAO,
+    SEAWEEDFS,
+    POSTGRES,
+    REDIS,
+    KAFKA,
+    MLFLOW,
+    PROMETHEUS,
+    MODEL_SERVER,
+    API,
+    STREAM,
+)
