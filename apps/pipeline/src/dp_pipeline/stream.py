@@ -199,8 +199,8 @@ def _lag(progress: Any) -> int | None:
     if progress is None or not progress.sources:
         return None
     source = progress.sources[0]
-    latest = json.loads(source.latestOffset or "{}")
-    done = json.loads(source.endOffset or "{}")
+    latest = json.loads(source.latestOffset or "null") or {}
+    done = json.loads(source.endOffset or "null") or {}
     return sum(
         int(offset) - int(done.get(topic, {}).get(p, 0))
         for topic, partitions in latest.items()
@@ -252,7 +252,10 @@ def run_stream(resources: Resources) -> None:
     job.health.active = True
     try:
         while query.isActive:
-            job.health.lag = _lag(query.lastProgress and _Progress(query.lastProgress))
+            try:
+                job.health.lag = _lag(query.lastProgress and _Progress(query.lastProgress))
+            except (ValueError, TypeError, AttributeError) as exc:  # health must not stop the job
+                log.warning("stream_lag_unknown", error=str(exc))
             time.sleep(1)
         query.awaitTermination()
     finally:

@@ -49,6 +49,8 @@ class ObjectStore:
         return str(fsspec.core.strip_protocol(uri))
 
     def exists(self, uri: str) -> bool:
+        # Other processes write the zones: never answer from a cached listing.
+        self.fs.invalidate_cache()
         return bool(self.fs.exists(self.path(uri)))
 
     def remove(self, uri: str) -> None:
@@ -80,6 +82,7 @@ class ObjectStore:
 
     def read_parquet(self, uri: str, columns: list[str] | None = None) -> pd.DataFrame:
         """A (hive-partitioned) parquet dataset as one frame."""
+        self.fs.invalidate_cache()
         table = pq.read_table(self.path(uri), filesystem=self.fs, columns=columns)
         return table.to_pandas()
 
