@@ -54,6 +54,10 @@ test: setup ## Every test: lint, unit, integration, then e2e on a stack it start
 	$(MAKE) --no-print-directory stack-setup
 	$(STACK) up && $(RUN) pytest e2e --target stack -ra; rc=$$?; $(STACK) down; exit $$rc
 
+.PHONY: load
+load: setup ## Locust at the SLO file's constant rate against TARGET; exits 1 on a missed SLO
+	$(RUN) python loadtests/gate.py --target $(TARGET) $(if $(DURATION),--duration $(DURATION))
+
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)
 	$(RUN) pytest e2e --target $(TARGET) -ra

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,7 +20,7 @@ from dp_api.events import EventSink, KafkaEvents, NoEvents
 from dp_api.features import FeaturesUnavailable, OnlineFeatures
 from dp_api.metrics import ApiMetrics
 from dp_api.schemas import Decision, Prediction, Problem, Transaction
-from dp_core.model_inputs import build_inputs
+from dp_core.model_inputs import input_row
 from dp_core.resources import Resources
 from dp_core.settings import ApiSettings, Settings
 from dp_features.store import feature_store
@@ -147,9 +146,13 @@ def create_app(
         deps = deps_of(request)
         values = await deps.features.aread(transaction.customer_id)
         cold_start = all(v is None for v in values.values())
-        row = {**transaction.model_dump(), **values, "event_timestamp": transaction.timestamp}
-        inputs = build_inputs(pd.DataFrame([row]))
-        scores = await deps.model.predict(inputs.to_numpy(dtype=np.float64))
+        at = (
+            transaction.timestamp
+            if transaction.timestamp.tzinfo
+            else transaction.timestamp.replace(tzinfo=UTC)
+        )
+        row = input_row(transaction.amount, transaction.channel, transaction.country, at, values)
+        scores = await deps.model.predict(np.asarray([row], dtype=np.float64))
         score = min(max(scores.values[0], 0.0), 1.0)
         decision = decide(score, deps.settings)
         deps.metrics.predictions.labels(decision).inc()

@@ -1,17 +1,20 @@
 """Model inputs from a transaction and its customer's features: one function for training and API.
 
-Cold start (a customer without features) is documented here: counts are zero, the 7-day average
-is the transaction's own amount, and the time since the last transaction is -1.
+`input_row` is the definition; `build_inputs` applies it to a frame for training, so the two
+cannot drift. Cold start (a customer without features) is documented here: counts are zero, the
+7-day average is the transaction's own amount, and the time since the last transaction is -1.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from datetime import UTC, datetime
+from typing import Any, cast
+
 import pandas as pd
 
 from dp_core.domain import CHANNELS, COUNTRIES
 
-EPOCH = pd.Timestamp(0, tz="UTC")
 INPUTS = (
     "amount",
     "amount_to_avg_7d",
@@ -25,34 +28,45 @@ INPUTS = (
     "distinct_merchants_24h",
     "secs_since_last_txn",
 )
+_CHANNEL = {v: float(i) for i, v in enumerate(CHANNELS)}
+_COUNTRY = {v: float(i) for i, v in enumerate(COUNTRIES)}
 
 
-def _code(values: pd.Series, vocabulary: tuple[str, ...]) -> np.ndarray:
-    """Index in the vocabulary, -1 for an unknown value."""
-    lookup = {v: i for i, v in enumerate(vocabulary)}
-    return values.map(lambda v: lookup.get(v, -1)).to_numpy(dtype="float64")
+def _number(value: Any, default: float) -> float:
+    """A feature as float; `default` when missing (None or NaN)."""
+    if value is None:
+        return default
+    number = float(value)
+    return default if math.isnan(number) else number
+
+
+def input_row(
+    amount: float, channel: str, country: str, at: datetime, features: dict[str, Any]
+) -> list[float]:
+    """The model's inputs, in INPUTS order, for one transaction at `at` (timezone-aware)."""
+    average = _number(features.get("amount_avg_7d"), amount) or amount
+    last = _number(features.get("last_txn_at"), math.nan)
+    return [
+        amount,
+        amount / average if average else 1.0,
+        float(at.astimezone(UTC).hour),
+        _CHANNEL.get(channel, -1.0),
+        _COUNTRY.get(country, -1.0),
+        _number(features.get("txn_count_1h"), 0.0),
+        _number(features.get("txn_count_24h"), 0.0),
+        _number(features.get("txn_count_7d"), 0.0),
+        _number(features.get("amount_sum_24h"), 0.0),
+        _number(features.get("distinct_merchants_24h"), 0.0),
+        -1.0 if math.isnan(last) else at.timestamp() - last,
+    ]
 
 
 def build_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns: amount, channel, country, event_timestamp (UTC) and the feature view's features."""
-    amount = frame["amount"].astype("float64")
-    avg = frame["amount_avg_7d"].astype("float64").fillna(amount).replace(0, np.nan).fillna(amount)
-    last = frame["last_txn_at"].astype("float64")
     when = pd.to_datetime(frame["event_timestamp"], utc=True)
-    now = (when - EPOCH).dt.total_seconds()
-    return pd.DataFrame(
-        {
-            "amount": amount,
-            "amount_to_avg_7d": amount / avg,
-            "hour": when.dt.hour.astype("float64"),
-            "channel": _code(frame["channel"], CHANNELS),
-            "country": _code(frame["country"], COUNTRIES),
-            "txn_count_1h": frame["txn_count_1h"].astype("float64").fillna(0.0),
-            "txn_count_24h": frame["txn_count_24h"].astype("float64").fillna(0.0),
-            "txn_count_7d": frame["txn_count_7d"].astype("float64").fillna(0.0),
-            "amount_sum_24h": frame["amount_sum_24h"].astype("float64").fillna(0.0),
-            "distinct_merchants_24h": frame["distinct_merchants_24h"].astype("float64").fillna(0.0),
-            "secs_since_last_txn": (now - last).fillna(-1.0),
-        },
-        index=frame.index,
-    )[list(INPUTS)]
+    records = cast(list[dict[str, Any]], frame.drop(columns=["event_timestamp"]).to_dict("records"))
+    rows = [
+        input_row(float(r["amount"]), r["channel"], r["country"], t.to_pydatetime(), r)
+        for r, t in zip(records, when, strict=True)
+    ]
+    return pd.DataFrame(rows, columns=list(INPUTS), index=frame.index, dtype="float64")

@@ -1,0 +1,110 @@
+"""`make load`: run Locust headless at a constant rate, judge the SLOs, exit 1 on a miss."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).parent
+ENDPOINTS = {"api": "http://127.0.0.1:18000", "model": "http://127.0.0.1:18080"}
+USERS = {"api": "ApiClient", "model": "ModelServerClient"}
+
+
+def run_locust(target: str, path: str, rate: int, duration: int, reports: Path) -> Path:
+    """Locust in its own process; returns the prefix of its CSV reports."""
+    reports.mkdir(parents=True, exist_ok=True)
+    prefix = reports.resolve() / f"load-{target}-{path}"
+    env = {**os.environ, "LOAD_RATE": str(rate), "LOAD_DURATION": str(duration)}
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "--config",
+        str(HERE / "locust.conf"),
+        "-f",
+        str(HERE / "locustfile.py"),
+        "--host",
+        os.environ.get(f"DP_E2E_{path.upper()}", ENDPOINTS[path]),
+        "--csv",
+        str(prefix),
+        "--html",
+        f"{prefix}.html",
+        USERS[path],
+    ]
+    subprocess.run(command, env=env, check=False, cwd=HERE)
+    return prefix
+
+
+def aggregated(prefix: Path) -> dict[str, float]:
+    with open(f"{prefix}_stats.csv") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+    return {
+        "requests": float(row["Request Count"]),
+        "failures": float(row["Failure Count"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "rps": float(row["Requests/s"]),
+    }
+
+
+def verdict(stats: dict[str, float], slo: dict[str, float]) -> list[tuple[str, str, str, bool]]:
+    errors = stats["failures"] / max(stats["requests"], 1)
+    return [
+        (
+            "p95",
+            f"{stats['p95_ms']:.0f} ms",
+            f"≤ {slo['p95_ms']} ms",
+            stats["p95_ms"] <= slo["p95_ms"],
+        ),
+        (
+            "p99",
+            f"{stats['p99_ms']:.0f} ms",
+            f"≤ {slo['p99_ms']} ms",
+            stats["p99_ms"] <= slo["p99_ms"],
+        ),
+        (
+            "error ratio",
+            f"{errors:.4%}",
+            f"≤ {slo['max_error_ratio']:.2%}",
+            errors <= slo["max_error_ratio"],
+        ),
+        (
+            "achieved rps",
+            f"{stats['rps']:.1f}",
+            f"≥ {slo['min_rps_ratio'] * slo['rate']:.0f}",
+            stats["rps"] >= slo["min_rps_ratio"] * slo["rate"],
+        ),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", default="stack")
+    parser.add_argument("--path", choices=sorted(USERS), default="api")
+    parser.add_argument("--duration", type=int, help="override the SLO file's duration")
+    parser.add_argument("--reports", type=Path, default=Path("reports"))
+    args = parser.parse_args()
+    slo = tomllib.loads((HERE / "slos.toml").read_text())[args.target]
+    duration = args.duration or int(slo["duration_s"])
+    prefix = run_locust(args.target, args.path, int(slo["rate"]), duration, args.reports)
+    rows = verdict(aggregated(prefix), slo)
+    table = Table(title=f"load {args.path} on {args.target}: {slo['rate']} req/s for {duration} s")
+    for column in ("objective", "measured", "target", "verdict"):
+        table.add_column(column)
+    for name, measured, target, ok in rows:
+        table.add_row(name, measured, target, "[green]pass[/]" if ok else "[red]MISS[/]")
+    Console().print(table)
+    print(f"reports: {prefix}_stats.csv, {prefix}.html")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
