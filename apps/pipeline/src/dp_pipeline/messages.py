@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from dp_pipeline.schema import RAW_COLUMNS
+
 SCHEMA_VERSION = 1
-FIELDS = (
-    "transaction_id",
-    "customer_id",
-    "merchant_id",
-    "amount",
-    "currency",
-    "channel",
-    "country",
-    "timestamp",
-    "is_fraud",
-)
+FIELDS = RAW_COLUMNS  # a message carries exactly the fields of a raw record
 BAD_KINDS = (
     "unparsable_json",
     "unsupported_schema_version",

@@ -112,13 +112,13 @@ class StreamJob:
             .toPandas()
         )
         candidates = parsed.where(F.col("dlq_reason").isNull())
-        # Keep where each row came from so a failing row's dead letter carries its payload.
+        # Where each row came from, so a failing row's dead letter carries its payload.
+        origins = candidates.select("transaction_id", "payload", "partition", "offset").toPandas()
         typed = stage.transform(candidates.drop("payload", "partition", "offset", "dlq_reason"))
-        keyed = candidates.select("transaction_id", "payload", "partition", "offset")
         typed_frame = typed.toPandas().reset_index(drop=True)
         parsed.unpersist()
         valid, failed = self._validate(typed_frame)
-        failed = failed.merge(keyed.toPandas(), on="transaction_id", how="left")
+        failed = failed.merge(origins, on="transaction_id", how="left")
         self._dead_letters(
             pd.concat([unusable, failed[["payload", "partition", "offset", "reason"]]]), batch_id
         )

@@ -463,31 +463,31 @@ PROMETHEUS = Service(
 
 # --- Our own services ------------------------------------------------------------------------
 
-MODEL_SERVER = Service(
-    name="model-server",
-    url=lambda ctx: ctx.settings.model_server.url,
-    command=lambda ctx: [sys.executable, "-m", "dp_cli", "serve"],
-    env=lambda ctx: ctx.dp_env(),
-    healthy=lambda ctx: http_ok(f"{ctx.settings.model_server.url}/v2/health/live"),
-)
 
-API = Service(
-    name="api",
-    url=lambda ctx: f"http://{ctx.settings.api.host}:{ctx.settings.api.port}",
-    command=lambda ctx: [sys.executable, "-m", "dp_cli", "api"],
-    env=lambda ctx: ctx.dp_env(),
-    healthy=lambda ctx: http_ok(f"http://{ctx.settings.api.host}:{ctx.settings.api.port}/healthz"),
-)
+def dp_service(
+    name: str, subcommand: str, url: Callable[[StackContext], str], health_path: str = ""
+) -> Service:
+    """One of this repository's services: a `dp` subcommand on the stack target."""
+    return Service(
+        name=name,
+        url=url,
+        command=lambda ctx: [sys.executable, "-m", "dp_cli", subcommand],
+        env=lambda ctx: ctx.dp_env(),
+        healthy=lambda ctx: http_ok(url(ctx) + health_path),
+        start_timeout_s=120,
+    )
 
-STREAM = Service(
-    name="stream",
-    url=lambda ctx: f"http://127.0.0.1:{ctx.settings.kafka.stream_health_port}/healthz",
-    command=lambda ctx: [sys.executable, "-m", "dp_cli", "stream"],
-    env=lambda ctx: ctx.dp_env(),
-    healthy=lambda ctx: http_ok(
-        f"http://127.0.0.1:{ctx.settings.kafka.stream_health_port}/healthz"
-    ),
-    start_timeout_s=120,
+
+MODEL_SERVER = dp_service(
+    "model-server", "serve", lambda ctx: ctx.settings.model_server.url, "/v2/health/live"
+)
+API = dp_service(
+    "api", "api", lambda ctx: f"http://{ctx.settings.api.host}:{ctx.settings.api.port}", "/healthz"
+)
+STREAM = dp_service(
+    "stream",
+    "stream",
+    lambda ctx: f"http://127.0.0.1:{ctx.settings.kafka.stream_health_port}/healthz",
 )
 
 SERVICES = (
