@@ -106,14 +106,13 @@ class StreamJob:
     def process(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
         parsed = parse(batch).cache()
-        unusable = (
-            parsed.where(F.col("dlq_reason").isNotNull())
-            .select("payload", "partition", "offset", F.col("dlq_reason").alias("reason"))
-            .toPandas()
-        )
+        # One pass for where every message came from; the unusable ones stop here.
+        origins = parsed.select(
+            "transaction_id", "payload", "partition", "offset", F.col("dlq_reason").alias("reason")
+        ).toPandas()
+        unusable = origins[origins["reason"].notna()].drop(columns="transaction_id")
+        origins = origins[origins["reason"].isna()].drop(columns="reason")
         candidates = parsed.where(F.col("dlq_reason").isNull())
-        # Where each row came from, so a failing row's dead letter carries its payload.
-        origins = candidates.select("transaction_id", "payload", "partition", "offset").toPandas()
         typed = stage.transform(candidates.drop("payload", "partition", "offset", "dlq_reason"))
         typed_frame = typed.toPandas().reset_index(drop=True)
         parsed.unpersist()

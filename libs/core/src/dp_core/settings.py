@@ -111,7 +111,9 @@ class KafkaSettings(BaseModel):
     publish_predictions: bool = Field(
         default=False, description="The API publishes each prediction to `predictions_topic`."
     )
-    stream_trigger_s: float = Field(default=0.5, description="Micro-batch interval of `dp stream`.")
+    stream_trigger_s: float = Field(
+        default=0.25, description="Micro-batch interval of `dp stream`."
+    )
     stream_health_port: int = Field(default=18091, description="`dp stream`'s /healthz port.")
     stream_max_offsets: int = Field(default=20_000, description="Most messages per micro-batch.")
 
