@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pandas as pd
 import pytest
 
+from dp_api.features import OnlineFeatures
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import FEATURES, feature_refs
@@ -56,3 +58,17 @@ def test_offline_retrieval_is_point_in_time(curated: pd.DataFrame, resources: Re
     # As of just before the third transaction, the state is the one after the second.
     assert row["last_txn_at"] == pytest.approx(second["last_txn_at"])
     assert row["txn_count_7d"] == second["txn_count_7d"]
+
+
+def test_the_apis_feature_read_equals_the_feast_sdks(
+    curated: pd.DataFrame, resources: Resources
+) -> None:
+    """The request path's read (Feast's async online store where it has one) = the SDK's."""
+    features = OnlineFeatures(feature_store(resources))
+    customers = sorted(curated["customer_id"].unique())[:10] + ["c-never-seen"]
+
+    async def read_all() -> list[dict[str, Any]]:
+        return [await features.aread(c) for c in customers]
+
+    assert asyncio.run(read_all()) == [features.read(c) for c in customers]
+    assert all(v is None for v in features.read("c-never-seen").values())

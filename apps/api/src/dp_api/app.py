@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dp_api.events import EventSink, KafkaEvents, NoEvents
 from dp_api.features import FeaturesUnavailable, OnlineFeatures
 from dp_api.metrics import ApiMetrics
+from dp_api.observe import ObserveLatency
 from dp_api.schemas import Decision, Prediction, Problem, Transaction
 from dp_core.model_inputs import input_row
 from dp_core.resources import Resources
@@ -62,10 +64,10 @@ def create_app(
     events: EventSink | None = None,
 ) -> FastAPI:
     """The API for a target; `features`, `model` and `events` replace the settings' choices."""
+    metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        metrics = ApiMetrics()
         sink = events or (
             KafkaEvents(settings.kafka, metrics.events_sent, metrics.events_dropped)
             if settings.kafka.publish_predictions
@@ -80,6 +82,9 @@ def create_app(
         )
         await deps.model.start()
         app.state.deps = deps
+        # Everything loaded so far (Feast, pandas, pyarrow: millions of objects) lives as long
+        # as the process; out of the collector's sight, full collections stop pausing requests.
+        gc.freeze()
         yield
         await deps.model.close()
         deps.events.close()
@@ -95,18 +100,7 @@ def create_app(
         deps: Dependencies = request.app.state.deps
         return deps
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        deps_of(request).metrics.latency.labels(
-            request.method, path, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(ObserveLatency, histogram=metrics.latency)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -197,9 +191,7 @@ def create_app(
         )
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        return Response(
-            generate_latest(deps_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST
-        )
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
