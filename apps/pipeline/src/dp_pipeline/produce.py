@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dp_core.kafka import build_producer
+from dp_core.kafka import JsonProducer
 from dp_core.progress import progress
 from dp_core.settings import KafkaSettings
 from dp_pipeline.generate import GenerateSpec, clean_transactions
@@ -29,7 +29,7 @@ def produce(spec: ProduceSpec, kafka: KafkaSettings) -> dict[str, int]:
     frame["customer_id"] = [f"c-{i % spec.customers:07d}" for i in range(spec.count)]
     frame["transaction_id"] = [f"st-{spec.seed}-{i:09d}" for i in range(spec.count)]
     start = datetime.now(UTC)
-    producer = build_producer(kafka, value_serializer=lambda value: value)
+    producer = JsonProducer(kafka)
     sent = {"valid": 0, **dict.fromkeys(BAD_KINDS, 0)}
     with progress() as bar:
         task = bar.add_task(f"produce → {kafka.transactions_topic}", total=spec.count)
@@ -45,11 +45,10 @@ def produce(spec: ProduceSpec, kafka: KafkaSettings) -> dict[str, int]:
                 payload, sent[kind] = break_message(valid, kind), sent[kind] + 1
             else:
                 payload, sent["valid"] = json.dumps(valid).encode(), sent["valid"] + 1
-            producer.send(kafka.transactions_topic, key=row["customer_id"], value=payload)
+            producer.send_waiting(kafka.transactions_topic, row["customer_id"], payload)
             bar.advance(task)
             delay = (when - datetime.now(UTC)).total_seconds()
             if delay > 0:
                 time.sleep(delay)
     producer.flush()
-    producer.close()
     return sent

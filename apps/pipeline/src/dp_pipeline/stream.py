@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from dp_core.kafka import build_producer
+from dp_core.kafka import JsonProducer
 from dp_core.logs import get_logger
 from dp_core.resources import Resources
 from dp_core.storage import Zone
@@ -84,7 +84,7 @@ class StreamJob:
         self.store = resources.store
         self.kafka = resources.settings.kafka
         self.health = Health()
-        self._producer = build_producer(self.kafka)
+        self._producer = JsonProducer(self.kafka)
         self._history = self._load_history()
         self._features: Any = None
 
@@ -147,7 +147,7 @@ class StreamJob:
                 "at": datetime.now(UTC).isoformat(),
             }
             key = f"{letter['partition']}:{letter['offset']}"
-            self._producer.send(self.kafka.dlq_topic, key=key, value=letter)
+            self._producer.send_waiting(self.kafka.dlq_topic, key, letter)
         self._producer.flush()
 
     def _write_raw(self, valid: pd.DataFrame, batch_id: int) -> None:
@@ -190,7 +190,7 @@ class StreamJob:
             log.warning("feature_push_failed", error=str(exc), customers=len(latest))
 
     def close(self) -> None:
-        self._producer.close(timeout=5)
+        self._producer.flush(timeout_s=5)
 
 
 def _lag(progress: Any) -> int | None:

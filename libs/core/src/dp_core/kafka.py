@@ -1,27 +1,82 @@
-"""Kafka clients from settings: one producer configuration (acks=all, idempotent) for all."""
+"""Kafka producers from settings: one configuration (acks=all, idempotent) for every writer.
+
+librdkafka (confluent-kafka) batches, sends and retries in native threads: `send` costs the caller
+microseconds and the GIL is never held while waiting on a broker. A Python-thread producer
+(kafka-python) cost the API a fifth of its throughput in GIL contention (docs/performance.md).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from kafka import KafkaProducer
+from confluent_kafka import KafkaError, Message, Producer
 
 from dp_core.settings import KafkaSettings
 
-# kafka-python probes the broker version for 30 s unless told; our brokers are Kafka 4.x.
+# kafka-python (the e2e suite's plain consumer and the stack's topic admin) probes the broker
+# version for 30 s unless told; our brokers are Kafka 4.x.
 API_VERSION = (3, 9)
 
 
-def build_producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
-    """A JSON producer with acks=all and idempotence; `overrides` tune timeouts per use."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers,
-        "api_version": API_VERSION,
-        "acks": "all",
-        "enable_idempotence": True,
-        "linger_ms": 5,
-        "key_serializer": lambda key: key.encode() if key is not None else None,
-        "value_serializer": lambda value: json.dumps(value, default=str).encode(),
-    }
-    return KafkaProducer(**{**options, **overrides})
+class DeliveryFailed(RuntimeError):
+    """Messages were not acknowledged by the brokers."""
+
+
+class JsonProducer:
+    """Sends JSON (or ready bytes) keyed by a string; counts what the brokers refused."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        on_delivered: Callable[[], None] | None = None,
+        on_failed: Callable[[KafkaError], None] | None = None,
+        **overrides: Any,
+    ) -> None:
+        config: dict[str, Any] = {
+            "bootstrap.servers": settings.bootstrap_servers,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "client.id": "data-platform",
+            **overrides,
+        }
+        self._producer = Producer(config)
+        self._on_delivered = on_delivered
+        self._on_failed = on_failed
+        self.failed = 0
+
+    def send(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+        """Queue one message; raises BufferError when the local queue is full."""
+        payload = value if isinstance(value, bytes) else json.dumps(value, default=str).encode()
+        self._producer.produce(topic, key=key.encode(), value=payload, on_delivery=self._delivered)
+
+    def send_waiting(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+        """Queue one message, waiting for room in the local queue when it is full."""
+        while True:
+            try:
+                self.send(topic, key, value)
+                return
+            except BufferError:
+                self._producer.poll(0.1)
+
+    def poll(self, timeout_s: float) -> None:
+        """Serve delivery reports (waits up to `timeout_s` without holding the GIL)."""
+        self._producer.poll(timeout_s)
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until every queued message is acknowledged; raise if any was not."""
+        remaining = self._producer.flush(timeout_s)
+        failed, self.failed = self.failed, 0
+        if remaining or failed:
+            raise DeliveryFailed(f"{failed} messages refused, {remaining} unacknowledged")
+
+    def _delivered(self, error: KafkaError | None, _message: Message) -> None:
+        if error is None:
+            if self._on_delivered:
+                self._on_delivered()
+            return
+        self.failed += 1
+        if self._on_failed:
+            self._on_failed(error)
