@@ -1,4 +1,4 @@
-"""Load shapes: a constant offered rate for a fixed time (users, one request per second each)."""
+"""Load shapes: a constant offered rate for a fixed time, from a few paced users."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import os
 
 from locust import LoadTestShape
 
+RATE = int(os.environ.get("LOAD_RATE", "100"))
+DURATION_S = int(os.environ.get("LOAD_DURATION", "60"))
+# Ten requests a second per user: few users (and so few simultaneous senders) for the rate.
+USERS = max(1, RATE // 10)
+PACING_S = USERS / RATE
+
 
 class ConstantRate(LoadTestShape):
     """`LOAD_RATE` requests per second for `LOAD_DURATION` seconds, then stop."""
 
-    rate = int(os.environ.get("LOAD_RATE", "100"))
-    duration = int(os.environ.get("LOAD_DURATION", "60"))
-
     def tick(self) -> tuple[int, float] | None:
-        if self.get_run_time() >= self.duration:
+        if self.get_run_time() >= DURATION_S:
             return None
-        return self.rate, float(self.rate)
+        return USERS, float(USERS)

@@ -39,6 +39,14 @@ def down(only: list[str] | None = ONLY) -> None:
 
 
 @app.command()
+def restart(services: list[str] = typer.Argument(..., help="Services to restart.")) -> None:
+    """Stop and start these services (after a code or settings change)."""
+    settings = _settings()
+    control.down(settings, services)
+    up(services)
+
+
+@app.command()
 def status() -> None:
     """A table of services, URLs and health; exits 1 when any is unhealthy."""
     rows = control.status(_settings())
