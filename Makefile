@@ -52,11 +52,17 @@ test: setup ## Every test: lint, unit, integration, then e2e on a stack it start
 	$(MAKE) --no-print-directory lint
 	$(RUN) pytest
 	$(MAKE) --no-print-directory stack-setup
-	$(STACK) up && $(RUN) pytest e2e --target stack -ra; rc=$$?; $(STACK) down; exit $$rc
+	$(STACK) up && $(RUN) pytest e2e --target stack -ra && $(RUN) python loadtests/gate.py --target stack --duration 20; \
+	  rc=$$?; $(STACK) down; exit $$rc
 
 .PHONY: load
-load: setup ## Locust at the SLO file's constant rate against TARGET; exits 1 on a missed SLO
+load: setup ## Locust at the SLO file's constant rate against TARGET (services up); exits 1 on a miss
 	$(RUN) python loadtests/gate.py --target $(TARGET) $(if $(DURATION),--duration $(DURATION))
+
+.PHONY: bench
+bench: stack-setup ## Serving path against this machine's limit, freshness, make run: reports/bench.json
+	$(STACK) up && $(RUN) dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack $(RUN) python -m bench.run; \
+	  rc=$$?; $(STACK) down; exit $$rc
 
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)

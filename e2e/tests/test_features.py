@@ -65,7 +65,7 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
 ) -> None:
     """The request path's read (Feast's async online store where it has one) = the SDK's."""
     features = OnlineFeatures(feature_store(resources))
-    customers = sorted(curated["customer_id"].unique())[:10] + ["c-never-seen"]
+    customers = [*sorted(curated["customer_id"].unique())[:10], "c-never-seen"]
 
     async def read_all() -> list[dict[str, Any]]:
         return [await features.aread(c) for c in customers]

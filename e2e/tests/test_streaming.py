@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -13,10 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from bench.freshness import measure_freshness
+from kafka import KafkaConsumer, TopicPartition
 
 from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
@@ -209,55 +208,9 @@ def test_freshness_of_online_features(
     flow: dict[str, Any], target: Target, resources: Resources
 ) -> None:
     """Produce one event at a time and poll the API until its features reflect it."""
-    kafka = resources.settings.kafka
-    producer = KafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, api_version=API_VERSION, acks="all"
-    )
-    customer = f"c-fresh-{uuid.uuid4().hex[:6]}"
-    api = httpx.Client(base_url=target.endpoint("api"), timeout=5)
-    delays = []
-    for i in range(20):
-        now = time.time()
-        stamp = (
-            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
-        )
-        event = {
-            "schema_version": 1,
-            "transaction_id": f"fresh-{customer}-{i}",
-            "customer_id": customer,
-            "merchant_id": "m-000001",
-            "amount": 20.0 + i,
-            "currency": "EUR",
-            "channel": "pos",
-            "country": "DE",
-            "timestamp": stamp,
-            "is_fraud": 0,
-        }
-        producer.send(
-            kafka.transactions_topic, key=customer.encode(), value=json.dumps(event).encode()
-        ).get(timeout=10)
-        sent = time.monotonic()
-        while True:
-            body = api.post(
-                "/v1/predict",
-                json={
-                    "customer_id": customer,
-                    "merchant_id": "m-1",
-                    "amount": 5.0,
-                    "currency": "EUR",
-                    "channel": "pos",
-                    "country": "DE",
-                },
-            ).json()
-            if body["features"]["txn_count_1h"] == i + 1:
-                delays.append(time.monotonic() - sent)
-                break
-            assert time.monotonic() - sent < 60, f"event {i} not reflected within 60 s"
-            time.sleep(0.05)
-    producer.close()
-    p95 = statistics.quantiles(delays, n=20)[-1]
-    report = {"events": len(delays), "p50_s": statistics.median(delays), "p95_s": p95}
+    report = measure_freshness(resources.settings.kafka, target.endpoint("api"), events=20)
     out = Path("reports")
     out.mkdir(exist_ok=True)
     (out / "freshness.json").write_text(json.dumps(report, indent=2))
-    assert len(delays) == 20
+    assert report["events"] == 20
+    assert 0 < report["p50_s"] <= report["p95_s"]

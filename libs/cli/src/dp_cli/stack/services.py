@@ -64,6 +64,7 @@ class StackContext:
             "DP_TARGET": "stack",
             "DP_STATE_DIR": str(self.settings.state_dir),
             "OMP_NUM_THREADS": "1",
+            "DP_LOG_LEVEL": "INFO",  # services log their own events; libraries stay quiet
         }
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the serving path and the flow (`make bench`)."""

@@ -1,0 +1,65 @@
+"""One customer's online features: as the API reads them, and a raw Redis HMGET as the floor."""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from feast.infra.online_stores.helpers import _mmh3, _redis_key
+from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+from feast.protos.feast.types.Value_pb2 import Value
+
+from dp_api.features import OnlineFeatures
+from dp_core.resources import Resources
+from dp_core.settings import Settings
+from dp_features.repo import ENTITY_KEY, FEATURES, VIEW
+from dp_features.store import feature_store
+
+READS = 2_000
+CUSTOMERS = 1_000
+
+
+def _summary(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3),
+    }
+
+
+def _customer(i: int) -> str:
+    return f"c-{i % CUSTOMERS:07d}"
+
+
+async def feature_lookup(settings: Settings) -> dict[str, float]:
+    """The API's read path (`OnlineFeatures.aread`), one customer per call."""
+    features = OnlineFeatures(feature_store(Resources(settings)))
+    await features.aread(_customer(0))
+    seconds = []
+    for i in range(READS):
+        started = time.perf_counter()
+        await features.aread(_customer(i))
+        seconds.append(time.perf_counter() - started)
+    return _summary(seconds)
+
+
+async def redis_floor(settings: Settings) -> dict[str, float]:
+    """The same hash fields with one HMGET and no decoding: what the network and Redis cost."""
+    online = settings.feast.online_store
+    host, port = str(online["connection_string"]).split(",")[0].split(":")
+    client = aioredis.Redis(host=host, port=int(port))
+    fields = [_mmh3(f"{VIEW}:{name}") for name in FEATURES]
+
+    def key(i: int) -> bytes:
+        entity = EntityKey(join_keys=[ENTITY_KEY], entity_values=[Value(string_val=_customer(i))])
+        return _redis_key(settings.feast.project, entity, 3)
+
+    keys = [key(i) for i in range(CUSTOMERS)]
+    await client.execute_command("HMGET", keys[0], *fields)
+    seconds = []
+    for i in range(READS):
+        started = time.perf_counter()
+        await client.execute_command("HMGET", keys[i % CUSTOMERS], *fields)
+        seconds.append(time.perf_counter() - started)
+    await client.aclose()
+    return _summary(seconds)
