@@ -29,12 +29,7 @@ for set in kafka spark; do
     rm -rf "$out"
     mvn -q -B -f "$pom" dependency:copy-dependencies -DoutputDirectory="$PWD/$out" -DincludeScope=runtime
     if [ "$set" = spark ]; then
-      # Spark already ships some of these (Hadoop, Scala, codecs): keep its copies, drop ours.
-      bundled="$(.venv/bin/python -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')"
-      for jar in "$out"/*.jar; do
-        artifact="$(basename "$jar" | sed -E 's/-[0-9][^-]*(-[A-Za-z]+)?\.jar$//')"
-        if compgen -G "$bundled/$artifact-[0-9]*.jar" >/dev/null; then rm "$jar"; fi
-      done
+      bash dev/stack/prune-spark-jars.sh "$out" .venv/bin/python
     fi
     echo "$want" >"$stamp"
   fi

@@ -241,7 +241,7 @@ def _lag(progress: Any) -> int | None:
     )
 
 
-def serve_health(job: StreamJob, port: int) -> ThreadingHTTPServer:
+def serve_health(job: StreamJob, host: str, port: int) -> ThreadingHTTPServer:
     """`GET /healthz`: 200 while the query runs, with the last batch time and the lag."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -255,7 +255,7 @@ def serve_health(job: StreamJob, port: int) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="stream-health", daemon=True).start()
     return server
 
@@ -265,7 +265,7 @@ def run_stream(resources: Resources) -> None:
     spark = resources.spark
     kafka = resources.settings.kafka
     job = StreamJob(resources)
-    health = serve_health(job, kafka.stream_health_port)
+    health = serve_health(job, kafka.stream_health_host, kafka.stream_health_port)
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", kafka.bootstrap_servers)

@@ -115,6 +115,9 @@ class KafkaSettings(BaseModel):
         default=0.25, description="Micro-batch interval of `dp stream`."
     )
     stream_health_port: int = Field(default=18091, description="`dp stream`'s /healthz port.")
+    stream_health_host: str = Field(
+        default="127.0.0.1", description="Interface of that port (0.0.0.0 in a pod)."
+    )
     stream_max_offsets: int = Field(default=20_000, description="Most messages per micro-batch.")
 
 
