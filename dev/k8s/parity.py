@@ -1,0 +1,59 @@
+"""kind ↔ oci parity: the same workloads, containers, ports, env var names and volumes.
+
+What an overlay may change is listed in ALLOWED; any other difference is reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+ALLOWED = ("replicas", "resources", "images", "storage class", "node selection", "service type")
+
+
+def shape(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per workload: its containers' names, ports, env var names and the pod's volume names."""
+    shapes = {}
+    for obj in objects:
+        if obj.get("kind") not in WORKLOAD_KINDS:
+            continue
+        spec = obj["spec"]
+        pod = spec.get("jobTemplate", {}).get("spec", spec)["template"]["spec"]
+        containers = {}
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            containers[c["name"]] = {
+                "ports": sorted(
+                    (p["containerPort"], p.get("protocol", "TCP")) for p in c.get("ports", [])
+                ),
+                "env": sorted(e["name"] for e in c.get("env", [])),
+                "env_from": sorted(
+                    (k, v.get("name", "")) for f in c.get("envFrom", []) for k, v in f.items()
+                ),
+            }
+        shapes[f"{obj['kind']}/{obj['metadata']['name']}"] = {
+            "containers": containers,
+            "volumes": sorted(v["name"] for v in pod.get("volumes", []))
+            + sorted(t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])),
+        }
+    return shapes
+
+
+def differences(kind: list[dict[str, Any]], oci: list[dict[str, Any]]) -> list[str]:
+    """Every difference between the overlays' workloads (none of ALLOWED is compared)."""
+    left, right = shape(kind), shape(oci)
+    found = [f"{w}: only in kind" for w in sorted(set(left) - set(right))]
+    found += [f"{w}: only in oci" for w in sorted(set(right) - set(left))]
+    for workload in sorted(set(left) & set(right)):
+        a, b = left[workload], right[workload]
+        if a["volumes"] != b["volumes"]:
+            found.append(f"{workload}: volumes {a['volumes']} ≠ {b['volumes']}")
+        if set(a["containers"]) != set(b["containers"]):
+            found.append(
+                f"{workload}: containers {sorted(a['containers'])} ≠ {sorted(b['containers'])}"
+            )
+            continue
+        for name, container in a["containers"].items():
+            for key, value in container.items():
+                if value != b["containers"][name][key]:
+                    found.append(f"{workload}/{name}: {key} {value} ≠ {b['containers'][name][key]}")
+    return found

@@ -1,0 +1,250 @@
+"""`make validate-k8s`: prove the manifests, images and Tiltfile without a cluster.
+
+1. render both overlays, every oci Application, every component and the ArgoCD apps (kustomize);
+2. strict schema validation of every object for the Kubernetes version we target; custom
+   resources against their CRDs from ../shared/crds (unknown fields are errors), naming any kind
+   without a schema;
+3. policy checks (checkov, own venv) on the rendered overlays, components and Dockerfiles;
+4. kind ↔ oci parity outside an explicit allow-list;
+5. the Tiltfile evaluated against the Tilt API it uses (dev/k8s/tilt_api.py);
+6. yamllint on the repository's YAML.
+Writes reports/validate-k8s.json and exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+from parity import differences
+from tilt_api import TiltfileError, evaluate
+
+REPO = Path(__file__).resolve().parents[2]
+K8S_VERSION = "1.32.0"
+CRDS = REPO.parent / "shared" / "crds"
+RENDER = REPO / "k8s" / ".render"
+CHECKOV = REPO / ".cache" / "checkov" / "bin" / "checkov"
+APPS = ("pipeline", "features", "training", "serving", "api")
+console = Console()
+
+
+def kustomize(path: Path) -> list[dict[str, Any]]:
+    out = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"kustomize {path.relative_to(REPO)}: {out.stderr.strip()}")
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def renders() -> dict[str, Path]:
+    """Every kustomization a user or ArgoCD builds; components on top of the kind overlay."""
+    targets = {"overlay kind": REPO / "k8s/overlays/kind", "overlay oci": REPO / "k8s/overlays/oci"}
+    for app in sorted((REPO / "k8s/overlays/oci/apps").iterdir()):
+        targets[f"oci app {app.name}"] = app
+    for component in sorted((REPO / "k8s/components").iterdir()):
+        folder = RENDER / component.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            "namespace: data-platform\n"
+            f"resources: [../../overlays/kind]\ncomponents: [../../components/{component.name}]\n"
+        )
+        targets[f"component {component.name}"] = folder
+    targets["argocd"] = REPO / "argocd"
+    targets["argocd apps"] = REPO / "argocd/apps"
+    return targets
+
+
+def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) → the CRD's openAPIV3Schema, made strict like the API server."""
+    schemas = {}
+    for path in sorted(CRDS.rglob("*.yaml")) if CRDS.exists() else []:
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schema = version.get("schema", {}).get("openAPIV3Schema")
+                if schema:
+                    schemas[(f"{group}/{version['name']}", kind)] = strict(schema)
+    return schemas
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """No unknown fields where the schema lists its properties (as kubectl --validate=strict)."""
+    schema = dict(schema)
+    if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        schema.setdefault("additionalProperties", False)
+    for key in ("properties", "patternProperties"):
+        if key in schema:
+            schema[key] = {k: strict(v) for k, v in schema[key].items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = strict(schema[key])
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in schema:
+            schema[key] = [strict(s) for s in schema[key]]
+    return schema
+
+
+def schema_errors(
+    objects: list[dict[str, Any]], crds: dict[tuple[str, str], dict[str, Any]], unchecked: set[str]
+) -> Iterator[str]:
+    for obj in objects:
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        crd = crds.get((obj["apiVersion"], obj["kind"]))
+        if crd is not None:
+            body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
+            crd_body = {k: v for k, v in crd["properties"].items() if k in body}
+            checked = {**crd, "properties": crd_body, "required": []}
+            for error in jsonschema.Draft7Validator(checked).iter_errors(body):
+                yield f"{name}: {'.'.join(map(str, error.absolute_path))}: {error.message}"
+            continue
+        try:
+            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            unchecked.add(f"{obj['apiVersion']} {obj['kind']}")
+        except kubernetes_validate.ValidationError as error:
+            yield f"{name}: {'.'.join(map(str, error.path))}: {error.message}"
+
+
+def policy_failures(files: list[Path], framework: str) -> list[str]:
+    if not CHECKOV.exists():
+        raise RuntimeError(f"checkov is not installed at {CHECKOV}: run `make k8s-setup`")
+    command = [str(CHECKOV), "--quiet", "--compact", "-o", "json", "--framework", framework]
+    command += [arg for f in files for arg in ("-f", str(f))]
+    out = subprocess.run(command, capture_output=True, text=True)
+    reports = json.loads(out.stdout or "[]")
+    failures = []
+    for report in reports if isinstance(reports, list) else [reports]:
+        for check in report.get("results", {}).get("failed_checks", []):
+            failures.append(f"{check['check_id']} {check['resource']} ({check['file_path']})")
+    return failures
+
+
+def run() -> dict[str, Any]:
+    results: dict[str, Any] = {"kubernetes_version": K8S_VERSION}
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    errors: dict[str, list[str]] = {}
+    for label, path in renders().items():
+        try:
+            rendered[label] = kustomize(path)
+        except RuntimeError as exc:
+            errors.setdefault("render", []).append(str(exc))
+    results["rendered"] = {label: len(objs) for label, objs in rendered.items()}
+
+    crds = crd_schemas()
+    unchecked: set[str] = set()
+    errors["schema"] = [
+        f"{label}: {e}"
+        for label, objs in rendered.items()
+        for e in schema_errors(objs, crds, unchecked)
+    ]
+    results["crd_schemas"] = sorted(f"{v} {k}" for v, k in crds) or f"none found in {CRDS}"
+    results["unchecked_kinds"] = sorted(unchecked)
+
+    policy_dir = RENDER / "policy"
+    policy_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    for label in (
+        "overlay kind",
+        "overlay oci",
+        *[name for name in rendered if name.startswith("component")],
+    ):
+        path = policy_dir / (label.replace(" ", "-") + ".yaml")
+        path.write_text(yaml.safe_dump_all(rendered.get(label, []), sort_keys=False))
+        files.append(path)
+    errors["policy"] = policy_failures(files, "kubernetes")
+    errors["policy"] += policy_failures([REPO / f"apps/{a}/Dockerfile" for a in APPS], "dockerfile")
+
+    errors["parity"] = differences(
+        rendered.get("overlay kind", []), rendered.get("overlay oci", [])
+    )
+
+    errors["tiltfile"] = []
+    for config in ({}, {"local": True}):
+        try:
+            declared = evaluate(REPO / "Tiltfile", config)
+        except (TiltfileError, Exception) as exc:
+            errors["tiltfile"].append(f"config {config}: {exc}")
+            continue
+        errors["tiltfile"] += tilt_names_exist(declared, rendered.get("overlay kind", []), config)
+
+    lint = subprocess.run(
+        [sys.executable, "-m", "yamllint", "--strict", "-f", "parsable", "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    errors["yamllint"] = lint.stdout.splitlines()
+    results["errors"] = errors
+    return results
+
+
+def tilt_names_exist(
+    declared: Any, kind_objects: list[dict[str, Any]], config: dict[str, Any]
+) -> list[str]:
+    """Images built are the images the manifests use; resources are the manifests' workloads."""
+    found = []
+    if config.get("local"):
+        return [f"no-cluster mode built image {i}" for i in declared.images]
+    used = {
+        c["image"].split("/", 1)[1].rsplit(":", 1)[0]
+        for obj in kind_objects
+        for c in _containers(obj)
+        if c["image"].startswith("localhost:5005/")
+    }
+    built = set(declared.images)
+    found += [f"image {i} is built but no manifest uses it" for i in sorted(built - used)]
+    found += [f"image {i} is used but Tilt does not build it" for i in sorted(used - built)]
+    workloads = {o["metadata"]["name"] for o in kind_objects if _containers(o)}
+    found += [
+        f"k8s_resource {name} is not a workload of the kind overlay"
+        for name in declared.k8s_resources
+        if name not in workloads
+    ]
+    if "kind-data-platform" not in declared.contexts:
+        found.append("allow_k8s_contexts does not allow the ctlptl cluster")
+    return found
+
+
+def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec", {})
+    template = spec.get("jobTemplate", {}).get("spec", spec).get("template", {})
+    return list(template.get("spec", {}).get("containers", []))
+
+
+def main() -> int:
+    results = run()
+    table = Table(title=f"validate-k8s (Kubernetes {K8S_VERSION})")
+    for column in ("check", "result"):
+        table.add_column(column)
+    table.add_row("rendered", ", ".join(f"{k}: {v}" for k, v in results["rendered"].items()))
+    table.add_row(
+        "CRD schemas used",
+        "\n".join(results["crd_schemas"])
+        if isinstance(results["crd_schemas"], list)
+        else results["crd_schemas"],
+    )
+    table.add_row("kinds without a schema", ", ".join(results["unchecked_kinds"]) or "none")
+    for check, found in results["errors"].items():
+        table.add_row(check, "[green]pass[/]" if not found else "[red]" + "\n".join(found[:30]))
+    console.print(table)
+    out = REPO / "reports" / "validate-k8s.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    return 1 if any(results["errors"].values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
