@@ -79,9 +79,11 @@ CHECKOV_VERSION := 3.3.30
 APPS := pipeline features training serving api
 
 .PHONY: k8s-setup
-k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours)
+k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours); kustomize if no kubectl
 	@test -x .cache/checkov/bin/checkov || { python3 -m venv .cache/checkov && \
 	  .cache/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"; }
+	@command -v kubectl >/dev/null || test -x .cache/bin/kustomize || \
+	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
 
 .PHONY: validate-k8s
 validate-k8s: k8s-setup ## Render, schema-validate, policy-check, parity-check the manifests; evaluate the Tiltfile

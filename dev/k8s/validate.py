@@ -5,7 +5,7 @@
    resources against their CRDs from ../shared/crds (unknown fields are errors), naming any kind
    without a schema;
 3. policy checks (checkov, own venv) on the rendered overlays, components and Dockerfiles;
-4. kind ↔ oci parity outside an explicit allow-list;
+4. kind ↔ oci parity outside an explicit allow-list, and the oci requests within the free tier;
 5. the Tiltfile evaluated against the Tilt API it uses (dev/k8s/tilt_api.py);
 6. yamllint on the repository's YAML.
 Writes reports/validate-k8s.json and exits 1 on any failure.
@@ -14,6 +14,7 @@ Writes reports/validate-k8s.json and exits 1 on any failure.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,12 +36,15 @@ K8S_VERSION = "1.32.0"
 CRDS = REPO.parent / "shared" / "crds"
 RENDER = REPO / "k8s" / ".render"
 CHECKOV = REPO / ".cache" / "checkov" / "bin" / "checkov"
+KUSTOMIZE = REPO / ".cache" / "bin" / "kustomize"
 APPS = ("pipeline", "features", "training", "serving", "api")
 console = Console()
 
 
 def kustomize(path: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True)
+    """kubectl's built-in kustomize, or the standalone binary `make k8s-setup` installs."""
+    command = ["kubectl", "kustomize"] if shutil.which("kubectl") else [str(KUSTOMIZE), "build"]
+    out = subprocess.run([*command, str(path)], capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"kustomize {path.relative_to(REPO)}: {out.stderr.strip()}")
     return [d for d in yaml.safe_load_all(out.stdout) if d]
@@ -170,6 +174,7 @@ def run() -> dict[str, Any]:
     errors["parity"] = differences(
         rendered.get("overlay kind", []), rendered.get("overlay oci", [])
     )
+    results["oci_requests"], errors["budget"] = budget(rendered.get("overlay oci", []))
 
     errors["tiltfile"] = []
     for config in ({}, {"local": True}):
@@ -189,6 +194,38 @@ def run() -> dict[str, Any]:
     errors["yamllint"] = lint.stdout.splitlines()
     results["errors"] = errors
     return results
+
+
+# OKE's free tier (Ampere A1: 4 OCPU, 24 GB) minus room for system pods and ArgoCD.
+OCI_BUDGET = {"cpu": 3.3, "memory_gib": 21.0}
+
+
+def budget(objects: list[dict[str, Any]]) -> tuple[dict[str, float], list[str]]:
+    """Requests of the long-running workloads plus the largest Job must fit the free tier."""
+    running = {"cpu": 0.0, "memory_gib": 0.0}
+    largest_job = {"cpu": 0.0, "memory_gib": 0.0}
+    for obj in objects:
+        requests = [c.get("resources", {}).get("requests", {}) for c in _containers(obj)]
+        cpu = sum(_cpu(r.get("cpu", "0")) for r in requests)
+        memory = sum(_gib(r.get("memory", "0")) for r in requests)
+        if obj["kind"] in ("Deployment", "StatefulSet"):
+            replicas = obj["spec"].get("replicas", 1)
+            running["cpu"] += cpu * replicas
+            running["memory_gib"] += memory * replicas
+        elif obj["kind"] in ("Job", "CronJob") and cpu > largest_job["cpu"]:
+            largest_job = {"cpu": cpu, "memory_gib": memory}
+    total = {k: round(running[k] + largest_job[k], 2) for k in running}
+    over = [f"{k} requests {total[k]} > {OCI_BUDGET[k]}" for k in total if total[k] > OCI_BUDGET[k]]
+    return total, over
+
+
+def _cpu(value: str) -> float:
+    return float(value[:-1]) / 1000 if value.endswith("m") else float(value)
+
+
+def _gib(value: str) -> float:
+    units = {"Ki": 2**-20, "Mi": 2**-10, "Gi": 1.0}
+    return float(value[:-2]) * units[value[-2:]] if value[-2:] in units else float(value) / 2**30
 
 
 def tilt_names_exist(
@@ -237,6 +274,7 @@ def main() -> int:
         else results["crd_schemas"],
     )
     table.add_row("kinds without a schema", ", ".join(results["unchecked_kinds"]) or "none")
+    table.add_row("oci requests (with a Job)", json.dumps(results["oci_requests"]))
     for check, found in results["errors"].items():
         table.add_row(check, "[green]pass[/]" if not found else "[red]" + "\n".join(found[:30]))
     console.print(table)
