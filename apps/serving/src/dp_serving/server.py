@@ -7,10 +7,12 @@ tensor `inputs` of shape [rows, len(INPUTS)]; the answer one FP64 tensor `score`
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import numpy as np
+import uvloop
 from kserve import InferOutput, InferRequest, InferResponse, Model, ModelRepository, ModelServer
 from kserve.errors import InvalidInput
 
@@ -90,4 +92,8 @@ def serve(settings: Settings) -> None:
         "enable_docs_url": False,
         "enable_latency_logging": False,
     }
+    # KServe runs `asyncio.run()` itself, so uvicorn's loop option never applies: uvloop is set
+    # as the policy here (1.6k → 2k+ infer/s on this machine, see docs/performance.md).
+    uvloop.install()
+    asyncio.set_event_loop(asyncio.new_event_loop())  # KServe configures "the current loop" first
     ModelServer(**options).start([])
