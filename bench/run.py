@@ -23,12 +23,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.freshness import measure_freshness
-from bench.lookup import feature_lookup, redis_floor
-from bench.openloop import open_loop
 from rich.console import Console
 from rich.table import Table
 
+from bench.freshness import measure_freshness
+from bench.lookup import feature_lookup, redis_floor
+from bench.openloop import open_loop
 from dp_core.model_inputs import INPUTS
 from dp_core.settings import Settings, Target, get_settings
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from bench.freshness import measure_freshness
 from kafka import KafkaConsumer, TopicPartition
 
+from bench.freshness import measure_freshness
 from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
 from dp_core.storage import Zone
