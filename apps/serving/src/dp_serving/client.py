@@ -7,10 +7,14 @@ from typing import Any, Protocol
 
 import aiohttp
 import numpy as np
+import orjson
 
 from dp_core.settings import Settings
 from dp_serving.champion import Champion, ModelUnavailable
 from dp_serving.server import INPUT_TENSOR, OUTPUT_TENSOR
+
+JSON = {"content-type": "application/json"}
+NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 @dataclass(frozen=True)
@@ -82,17 +86,18 @@ class V2HttpModelClient:
                     "name": INPUT_TENSOR,
                     "shape": list(inputs.shape),
                     "datatype": "FP64",
-                    "data": inputs.ravel().tolist(),
+                    "data": inputs.ravel(),  # orjson writes numpy arrays natively
                 }
             ]
         }
         url = f"{self._base}/v2/models/{self._model}/infer"
+        payload = orjson.dumps(body, option=NUMPY)
         try:
-            async with self.session.post(url, json=body) as response:
-                answer: dict[str, Any] = await response.json(content_type=None)
+            async with self.session.post(url, data=payload, headers=JSON) as response:
+                answer: dict[str, Any] = orjson.loads(await response.read())
                 if response.status != 200:
                     raise ModelUnavailable(f"model server answered {response.status}: {answer}")
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
             raise ModelUnavailable(f"model server at {self._base} is unreachable: {exc!r}") from exc
         output = next(o for o in answer["outputs"] if o["name"] == OUTPUT_TENSOR)
         return Scores(
