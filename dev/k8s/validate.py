@@ -14,6 +14,7 @@ Writes reports/validate-k8s.json and exits 1 on any failure.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,22 @@ from tilt_api import TiltfileError, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 K8S_VERSION = "1.32.0"
-CRDS = REPO.parent / "shared" / "crds"
+
+
+def crds_dir() -> Path:
+    """`../shared/crds` beside this checkout, or beside the local clone it came from (CI clones
+    the working repository elsewhere), or `DP_CRDS_DIR`."""
+    candidates = [Path(os.environ["DP_CRDS_DIR"])] if os.environ.get("DP_CRDS_DIR") else []
+    candidates.append(REPO.parent / "shared" / "crds")
+    origin = subprocess.run(
+        ["git", "-C", str(REPO), "remote", "get-url", "origin"], capture_output=True, text=True
+    ).stdout.strip()
+    if origin and Path(origin).is_dir():
+        candidates.append(Path(origin).resolve().parent / "shared" / "crds")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+CRDS = crds_dir()
 RENDER = REPO / "k8s" / ".render"
 CHECKOV = REPO / ".cache" / "checkov" / "bin" / "checkov"
 KUSTOMIZE = REPO / ".cache" / "bin" / "kustomize"
