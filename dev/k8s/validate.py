@@ -196,7 +196,7 @@ def run() -> dict[str, Any]:
     for config in ({}, {"local": True}):
         try:
             declared = evaluate(REPO / "Tiltfile", config)
-        except (TiltfileError, Exception) as exc:
+        except TiltfileError as exc:
             errors["tiltfile"].append(f"config {config}: {exc}")
             continue
         errors["tiltfile"] += tilt_names_exist(declared, rendered.get("overlay kind", []), config)
