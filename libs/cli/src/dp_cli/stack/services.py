@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import sys
 import uuid
 from collections.abc import Callable
@@ -215,6 +216,7 @@ def _postgres_prepare(ctx: StackContext) -> None:
     data = ctx.data("postgres")
     sockets = ctx.data("postgres-sockets")
     if os.geteuid() == 0:
+        _let_others_traverse(ctx.root)
         for path in (data, sockets, ctx.root / "data"):
             shutil.chown(path, "postgres", "postgres")
     if (data / "PG_VERSION").exists():
@@ -242,6 +244,16 @@ def _postgres_prepare(ctx: StackContext) -> None:
         )
     finally:
         pwfile.unlink()
+
+
+def _let_others_traverse(folder: Path) -> None:
+    """Postgres runs as its own user: it must be able to pass through every folder above its
+    data (a clone under `mktemp -d` sits in a 0700 folder). Adds search permission only, never
+    read, to the folders that lack it."""
+    for path in (folder, *folder.parents):
+        mode = path.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            path.chmod(mode | stat.S_IXOTH)
 
 
 def _postgres_databases(ctx: StackContext) -> None:
