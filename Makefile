@@ -29,6 +29,7 @@ run: setup ## Run the whole flow on TARGET (SERVE=1 leaves the API up)
 
 ##@ Stack (real services as local processes)
 STACK := $(RUN) dp --target stack stack
+TIMED := bash dev/timed.sh
 
 .PHONY: stack-setup
 stack-setup: setup ## Install the stack's servers and jars (Debian packages, Maven Central)
@@ -49,12 +50,12 @@ status: ## Service, URL, healthy or not
 ##@ Test
 .PHONY: test
 test: setup ## Every test: lint, unit, integration, k8s validation, then e2e on a stack it starts and stops
-	$(MAKE) --no-print-directory lint
-	$(RUN) pytest
-	$(MAKE) --no-print-directory validate-k8s
-	$(MAKE) --no-print-directory stack-setup
-	$(STACK) up && $(RUN) pytest e2e --target stack -ra && $(RUN) python loadtests/gate.py --target stack --duration 20; \
-	  rc=$$?; $(STACK) down; exit $$rc
+	$(TIMED) lint $(MAKE) --no-print-directory lint
+	$(TIMED) "unit and integration" $(RUN) pytest
+	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
+	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
+	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
+	  '$(RUN) pytest e2e --target stack -ra && $(RUN) python loadtests/gate.py --target stack --duration 20'
 
 .PHONY: load
 load: setup ## Locust at the SLO file's constant rate against TARGET (services up); exits 1 on a miss
@@ -62,8 +63,8 @@ load: setup ## Locust at the SLO file's constant rate against TARGET (services u
 
 .PHONY: bench
 bench: stack-setup ## Serving path against this machine's limit, freshness, make run: reports/bench.json
-	$(STACK) up && $(RUN) dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack $(RUN) python -m bench.run; \
-	  rc=$$?; $(STACK) down; exit $$rc
+	$(STACK) run -- bash -c \
+	  '$(RUN) dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack $(RUN) python -m bench.run'
 
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)

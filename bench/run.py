@@ -53,7 +53,7 @@ def endpoints(settings: Settings) -> dict[str, tuple[str, dict[str, Any]]]:
     }
     return {
         "ceiling": (f"http://127.0.0.1:{CEILING_PORT}/echo", {"customer_id": "c", "amount": 1.0}),
-        "predict": (f"http://127.0.0.1:{settings.api.port}/v1/predict", PREDICT_BODY),
+        "predict": (f"{settings.endpoints.url('api')}/v1/predict", PREDICT_BODY),
         "model_server": (f"{settings.model_server.url}/v2/models/{model}/infer", infer),
     }
 
@@ -156,7 +156,7 @@ def main() -> int:
         **{f"{name}_p50_ms": fixed[name]["p50_ms"] for name in targets},
     }
     console.print("streaming freshness")
-    api_url = f"http://127.0.0.1:{settings.api.port}"
+    api_url = settings.endpoints.url("api")
     result["freshness"] = rounds(args.rounds, lambda: measure_freshness(settings.kafka, api_url))
     console.print("embedded make run")
     result["make_run_s"] = statistics.median(make_run_seconds() for _ in range(args.rounds))

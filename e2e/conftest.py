@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def target(request: pytest.FixtureRequest) -> Target:
     name = request.config.getoption("--target")
     spec = tomllib.loads((TARGETS / f"{name}.toml").read_text())
-    return Target(name, spec["dp_target"], frozenset(spec["capabilities"]), spec["endpoints"])
+    return Target(name, spec["dp_target"], frozenset(spec["capabilities"]))
 
 
 @pytest.fixture(autouse=True)

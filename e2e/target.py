@@ -18,11 +18,13 @@ class Target:
     name: str
     dp_target: str
     capabilities: frozenset[str]
-    endpoints: dict[str, str]
     state_dir: Path = field(default_factory=lambda: Path(os.environ.get("DP_STATE_DIR", ".dp")))
 
     def endpoint(self, name: str) -> str:
-        return os.environ.get(f"DP_E2E_{name.upper()}", self.endpoints[name]).rstrip("/")
+        """A declared service's URL (dp_core.endpoints) as the target's settings reach it, or
+        DP_E2E_<NAME> (an ingress, say)."""
+        url = os.environ.get(f"DP_E2E_{name.upper()}") or self.settings().endpoints.url(name)
+        return url.rstrip("/")
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "DP_TARGET": self.dp_target, "DP_STATE_DIR": str(self.state_dir)}

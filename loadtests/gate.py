@@ -13,9 +13,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from dp_core.settings import Settings
+
 HERE = Path(__file__).parent
-ENDPOINTS = {"api": "http://127.0.0.1:18000", "model": "http://127.0.0.1:18080"}
-USERS = {"api": "ApiClient", "model": "ModelServerClient"}
+USERS = {"api": "ApiClient", "serving": "ModelServerClient"}
+
+
+def endpoint(target: str, path: str) -> str:
+    """The path's URL on the target: DP_E2E_<PATH> (as for the e2e suite) or its settings."""
+    return os.environ.get(f"DP_E2E_{path.upper()}") or Settings(target=target).endpoints.url(path)
 
 
 def run_locust(target: str, path: str, rate: int, duration: int, reports: Path) -> Path:
@@ -32,7 +38,7 @@ def run_locust(target: str, path: str, rate: int, duration: int, reports: Path) 
         "-f",
         str(HERE / "locustfile.py"),
         "--host",
-        os.environ.get(f"DP_E2E_{path.upper()}", ENDPOINTS[path]),
+        endpoint(target, path),
         "--csv",
         str(prefix),
         "--html",

@@ -25,14 +25,14 @@ def test_api_503_while_model_server_is_down_then_recovers(
         "country": "DE",
     }
     api = target.endpoint("api")
-    target.dp("stack", "down", "--only", "model-server")
+    target.dp("stack", "down", "--only", "serving")
     try:
         down = httpx.post(f"{api}/v1/predict", json=body, timeout=10)
         assert down.status_code == 503
         assert down.json()["error"] == "model_unavailable"
         assert httpx.get(f"{api}/readyz").status_code == 503
     finally:
-        target.dp("stack", "up", "--only", "model-server")
+        target.dp("stack", "up", "--only", "serving")
     deadline = time.monotonic() + 60
     while httpx.post(f"{api}/v1/predict", json=body, timeout=10).status_code != 200:
         assert time.monotonic() < deadline, "the API did not recover"

@@ -29,7 +29,7 @@ def test_targets_up_and_request_rate(flow: dict[str, Any], target: Target) -> No
         active = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]
         return {t["labels"]["job"] for t in active if t["health"] == "up"}
 
-    assert {"api", "model-server", "prometheus"} <= _poll(targets_up)
+    assert {"api", "serving", "prometheus"} <= _poll(targets_up)
     for _ in range(5):
         httpx.get(f"{target.endpoint('api')}/healthz")
 

@@ -12,7 +12,7 @@ import pytest
 from dp_core.model_inputs import INPUTS, build_inputs
 from e2e.target import Target
 
-pytestmark = pytest.mark.requires("api", "model_server")
+pytestmark = pytest.mark.requires("api", "serving")
 REQUEST = {
     "merchant_id": "m-000001",
     "amount": 120.0,
@@ -51,7 +51,7 @@ def known_customer(flow: dict[str, Any]) -> str:
 
 
 def test_v2_metadata_and_infer(flow: dict[str, Any], target: Target) -> None:
-    base, name = target.endpoint("model_server"), flow["model"]["name"]
+    base, name = target.endpoint("serving"), flow["model"]["name"]
     _wait_ready(f"{base}/v2/health/ready")
     meta = httpx.get(f"{base}/v2/models/{name}").json()
     assert meta["name"] == name
@@ -93,7 +93,7 @@ def test_api_score_equals_the_model_servers(
         ]
     }
     direct = httpx.post(
-        f"{target.endpoint('model_server')}/v2/models/{flow['model']['name']}/infer", json=body
+        f"{target.endpoint('serving')}/v2/models/{flow['model']['name']}/infer", json=body
     ).json()
     assert prediction["score"] == pytest.approx(direct["outputs"][0]["data"][0])
     assert prediction["model_version"] == direct["model_version"]

@@ -265,7 +265,9 @@ def run_stream(resources: Resources) -> None:
     spark = resources.spark
     kafka = resources.settings.kafka
     job = StreamJob(resources)
-    health = serve_health(job, kafka.stream_health_host, kafka.stream_health_port)
+    health = serve_health(
+        job, kafka.stream_health_host, resources.settings.endpoints.port("stream")
+    )
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", kafka.bootstrap_servers)

@@ -86,7 +86,7 @@ def serve(settings: Settings) -> None:
     repository.update(model)
     options: dict[str, Any] = {
         "registered_models": repository,
-        "http_port": settings.model_server.port,
+        "http_port": settings.endpoints.port("serving"),
         "enable_grpc": False,
         "workers": 1,
         "enable_docs_url": False,

@@ -1,27 +1,35 @@
 """The one typed settings model that selects a target.
 
 Values come, highest first, from: keyword arguments, `DP_*` environment variables (`__` nests, e.g.
-`DP_MLFLOW__TRACKING_URI`), a `.env` file, then the target's profile (`profiles/<target>.toml`).
+`DP_MLFLOW__SERVER`), a `.env` file, then the target's profile (`profiles/<target>.toml`). The
+target itself is read from the same sources in the same order (`target=`, `DP_TARGET`, `.env`),
+and a target without its profile, or a profile with a key the model does not have, is an error.
+Service addresses are never written in a profile: each one derives from `endpoints` (host and the
+declared ports, see `dp_core.endpoints`) unless a value is set explicitly, as pods do.
 Nothing is built at import time; `get_settings()` builds and caches the model on first use.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from dp_core.endpoints import ENDPOINTS
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
+ENV_FILE = ".env"
+
+
+class SettingsError(ValueError):
+    """The settings cannot be resolved: a missing profile, an unknown key, a bad target."""
 
 
 class Target(StrEnum):
@@ -33,18 +41,53 @@ class Target(StrEnum):
     OCI = "oci"
 
 
-class StorageSettings(BaseModel):
+class Section(BaseModel):
+    """A settings section: a misspelled key is an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndpointsSettings(Section):
+    """Where this process reaches the platform's services (the stack, or port-forwards)."""
+
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = Field(
+        default_factory=lambda: {name: e.port for name, e in ENDPOINTS.items()},
+        description="Each service's port, by name; unset ones keep the declared port.",
+    )
+
+    @field_validator("ports")
+    @classmethod
+    def _known_services(cls, ports: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(ports) - set(ENDPOINTS))
+        if unknown:
+            raise ValueError(f"unknown services {unknown}; known: {sorted(ENDPOINTS)}")
+        return {name: ports.get(name, e.port) for name, e in ENDPOINTS.items()}
+
+    def port(self, name: str) -> int:
+        return self.ports.get(name) or ENDPOINTS[name].port
+
+    def address(self, name: str) -> str:
+        return ENDPOINTS[name].address(self.host, self.port(name))
+
+    def url(self, name: str) -> str:
+        return ENDPOINTS[name].url(self.host, self.port(name))
+
+
+class StorageSettings(Section):
     """The object store holding the zones (raw, staging, curated, quarantine)."""
 
     zone_uri: str = Field(
         default="",
         description="URI template of a zone, with `{zone}`; empty means `<state_dir>/lake/{zone}`.",
     )
-    endpoint_url: str | None = Field(default=None, description="S3 endpoint for s3:// zones.")
+    endpoint_url: str = Field(
+        default="", description="S3 endpoint for s3:// zones; empty means the seaweedfs endpoint."
+    )
     region: str = "us-east-1"
 
 
-class SparkSettings(BaseModel):
+class SparkSettings(Section):
     """The Spark session used by batch and streaming steps."""
 
     master: str = "local[2]"
@@ -55,56 +98,66 @@ class SparkSettings(BaseModel):
     )
 
 
-class MlflowSettings(BaseModel):
+class MlflowSettings(Section):
     """Experiment tracking and the model registry."""
 
-    tracking_uri: str = Field(default="", description="Empty means SQLite under the state dir.")
+    server: bool = Field(
+        default=False, description="Use the tracking server (else SQLite under the state dir)."
+    )
+    tracking_uri: str = Field(default="", description="Empty: the server's endpoint or SQLite.")
     artifact_root: str = Field(default="", description="Empty means a folder under the state dir.")
     experiment: str = "fraud-detection"
     model_name: str = "fraud-detector"
     champion_alias: str = "champion"
 
 
-class FeastSettings(BaseModel):
+class FeastSettings(Section):
     """The feature store: registry and online store; the offline store reads the curated zone."""
 
     project: str = "data_platform"
-    registry: str = Field(
-        default="", description="Empty means a file registry under the state dir."
+    feature_view: str = Field(
+        default="customer_features", description="The curated dataset and its feature view."
     )
     registry_type: Literal["file", "sql"] = "file"
+    registry: str = Field(
+        default="", description="Empty: a file under the state dir, or Postgres' `feast` database."
+    )
     registry_cache_ttl_s: int = Field(
         default=10, description="How soon long-running readers (the API) see a new `apply`."
     )
+    online_store_type: Literal["sqlite", "redis"] = "sqlite"
     online_store: dict[str, Any] = Field(
-        default_factory=dict, description="Feast online store config; empty means SQLite."
+        default_factory=dict, description="Feast online store config; empty: derived from type."
     )
 
 
-class ModelServerSettings(BaseModel):
+class ModelServerSettings(Section):
     """How the API reaches the model: scored in process, or over Open Inference Protocol v2."""
 
     mode: Literal["in_process", "v2_http"] = "in_process"
-    url: str = "http://127.0.0.1:18080"
-    host: str = "127.0.0.1"
-    port: int = 18080
+    url: str = Field(
+        default="",
+        description="Empty means the serving endpoint (KServe binds every interface on its port).",
+    )
     timeout_s: float = 2.0
     alias_poll_s: float = Field(default=30.0, description="How often the server follows the alias.")
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(Section):
     """The FastAPI backend."""
 
-    host: str = "127.0.0.1"
-    port: int = 18000
+    host: str = Field(default="127.0.0.1", description="Interface the API binds.")
     fraud_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     review_threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+    start_in_run: bool = Field(
+        default=True, description="`dp run` starts its own API (false where the API is a service)."
+    )
 
 
-class KafkaSettings(BaseModel):
+class KafkaSettings(Section):
     """Event streaming (used by the streaming steps)."""
 
-    bootstrap_servers: str = "127.0.0.1:19092"
+    bootstrap_servers: str = Field(default="", description="Empty means the kafka endpoint.")
     transactions_topic: str = "transactions"
     dlq_topic: str = "transactions.dlq"
     predictions_topic: str = "predictions"
@@ -114,18 +167,17 @@ class KafkaSettings(BaseModel):
     stream_trigger_s: float = Field(
         default=0.25, description="Micro-batch interval of `dp stream`."
     )
-    stream_health_port: int = Field(default=18091, description="`dp stream`'s /healthz port.")
     stream_health_host: str = Field(
-        default="127.0.0.1", description="Interface of that port (0.0.0.0 in a pod)."
+        default="127.0.0.1", description="Interface of `dp stream`'s /healthz (0.0.0.0 in a pod)."
     )
     stream_max_offsets: int = Field(default=20_000, description="Most messages per micro-batch.")
 
 
-class SecretsSettings(BaseModel):
+class SecretsSettings(Section):
     """Where credentials come from: the environment, or OpenBao (Vault API)."""
 
     backend: Literal["env", "openbao"] = "env"
-    url: str = "http://127.0.0.1:18200"
+    url: str = Field(default="", description="Empty means the openbao endpoint.")
     mount: str = "secret"
     auth: Literal["token", "kubernetes"] = "token"
     token_file: Path | None = Field(
@@ -134,29 +186,15 @@ class SecretsSettings(BaseModel):
     kubernetes_role: str = "data-platform"
 
 
-class StackSettings(BaseModel):
-    """The local process stack (`dp stack up`): ports on 127.0.0.1, clear of common defaults."""
-
-    s3_port: int = 18333
-    openbao_port: int = 18200
-    postgres_port: int = 18432
-    redis_port: int = 18379
-    kafka_port: int = 19092
-    kafka_controller_port: int = 19093
-    mlflow_port: int = 18500
-    prometheus_port: int = 18090
-    start_api_in_run: bool = Field(
-        default=True, description="`dp run` starts its own API (false where the API is a service)."
-    )
-
-
 class Settings(BaseSettings):
     """Everything a step needs to know about where it runs."""
 
     model_config = SettingsConfigDict(
         env_prefix="DP_",
         env_nested_delimiter="__",
-        env_file=".env",
+        env_file=ENV_FILE,
+        # Top level only: `.env` and the environment carry other variables (BAO_TOKEN,
+        # DP_LOG_LEVEL); sections forbid unknown keys and the profile is checked on load.
         extra="ignore",
     )
 
@@ -164,6 +202,7 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default=Path(".dp"), description="Local state: data, logs, databases.")
     seed: int = 42
     runs_dir: Path = Field(default=Path("runs"), description="Where `dp run` writes its reports.")
+    endpoints: EndpointsSettings = Field(default_factory=EndpointsSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
@@ -172,28 +211,43 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
-    stack: StackSettings = Field(default_factory=StackSettings)
 
     @model_validator(mode="after")
-    def _fill_local_defaults(self) -> Settings:
-        """Resolve empty locations to places under the state directory."""
+    def _derive(self) -> Settings:
+        """Fill what was left empty: local places under the state dir, or the declared endpoints."""
         state = self.state_dir.resolve()
         self.state_dir = state
         self.runs_dir = self.runs_dir.resolve()
+        at = self.endpoints
         if not self.storage.zone_uri:
             self.storage.zone_uri = f"file://{state}/lake/{{zone}}"
+        if "{zone}" not in self.storage.zone_uri:
+            raise ValueError("storage.zone_uri must contain '{zone}'")
+        if self.storage.zone_uri.startswith("s3://") and not self.storage.endpoint_url:
+            self.storage.endpoint_url = at.url("seaweedfs")
         if not self.mlflow.tracking_uri:
-            self.mlflow.tracking_uri = f"sqlite:///{state}/mlflow/mlflow.db"
+            self.mlflow.tracking_uri = (
+                at.url("mlflow") if self.mlflow.server else f"sqlite:///{state}/mlflow/mlflow.db"
+            )
         if not self.mlflow.artifact_root:
             self.mlflow.artifact_root = f"file://{state}/mlflow/artifacts"
         if not self.feast.registry:
-            self.feast.registry = str(state / "feast" / "registry.db")
+            self.feast.registry = (
+                f"postgresql+psycopg://{at.address('postgres')}/feast"
+                if self.feast.registry_type == "sql"
+                else str(state / "feast" / "registry.db")
+            )
         if not self.feast.online_store:
-            self.feast.online_store = {"type": "sqlite", "path": str(state / "feast" / "online.db")}
+            self.feast.online_store = (
+                {"type": "redis", "connection_string": at.address("redis")}
+                if self.feast.online_store_type == "redis"
+                else {"type": "sqlite", "path": str(state / "feast" / "online.db")}
+            )
+        self.model_server.url = self.model_server.url or at.url("serving")
+        self.kafka.bootstrap_servers = self.kafka.bootstrap_servers or at.address("kafka")
+        self.secrets.url = self.secrets.url or at.url("openbao")
         if self.secrets.token_file is None:
             self.secrets.token_file = state / "stack" / "bao-token"
-        if "{zone}" not in self.storage.zone_uri:
-            raise ValueError("storage.zone_uri must contain '{zone}'")
         return self
 
     @classmethod
@@ -206,10 +260,72 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Put the target's profile below every other source."""
-        init_kwargs = getattr(init_settings, "init_kwargs", {})
-        target = Target(init_kwargs.get("target") or os.environ.get("DP_TARGET", "embedded"))
-        profile = TomlConfigSettingsSource(settings_cls, toml_file=PROFILES_DIR / f"{target}.toml")
-        return init_settings, env_settings, dotenv_settings, profile
+        target = resolve_target(getattr(init_settings, "init_kwargs", {}).get("target"))
+        return init_settings, env_settings, dotenv_settings, ProfileSource(settings_cls, target)
+
+
+def resolve_target(explicit: str | Target | None = None) -> Target:
+    """The target from the first source that names one: argument, DP_TARGET, `.env`, default."""
+    dotenv = dotenv_values(ENV_FILE) if Path(ENV_FILE).is_file() else {}
+    name = explicit or os.environ.get("DP_TARGET") or dotenv.get("DP_TARGET") or "embedded"
+    try:
+        return Target(name)
+    except ValueError:
+        known = ", ".join(t.value for t in Target)
+        raise SettingsError(f"unknown target '{name}' (known: {known})") from None
+
+
+def load_profile(
+    target: Target | str, settings_cls: type[BaseModel] | None = None
+) -> dict[str, Any]:
+    """A target's profile as a dict, `extends` resolved; unknown keys are errors naming the file."""
+    path = PROFILES_DIR / f"{target}.toml"
+    if not path.is_file():
+        raise SettingsError(f"target '{target}' has no profile: {path} does not exist")
+    values = tomllib.loads(path.read_text())
+    base = values.pop("extends", None)
+    merged = _deep_merge(load_profile(base) if base else {}, values)
+    unknown = _unknown_keys(settings_cls or Settings, values)
+    if unknown:
+        raise SettingsError(f"{path}: unknown keys {', '.join(unknown)}")
+    return merged
+
+
+class ProfileSource(PydanticBaseSettingsSource):
+    """The target's profile (`profiles/<target>.toml`), the lowest source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], target: Target) -> None:
+        super().__init__(settings_cls)
+        self._values = {**load_profile(target, settings_cls), "target": target.value}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _unknown_keys(model: type[BaseModel], values: dict[str, Any], prefix: str = "") -> list[str]:
+    unknown: list[str] = []
+    for key, value in values.items():
+        field = model.model_fields.get(key)
+        if field is None or key == "target":
+            unknown.append(f"{prefix}{key}")
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel) and isinstance(value, dict):
+            unknown += _unknown_keys(section, value, f"{prefix}{key}.")
+    return unknown
 
 
 @lru_cache(maxsize=1)

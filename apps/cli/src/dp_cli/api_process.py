@@ -1,0 +1,84 @@
+"""Start the API as a child process, wait until it is ready, and send sample predictions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from dp_core.resources import Resources
+from dp_core.storage import Zone
+
+READY_TIMEOUT_S = 90.0
+
+
+@contextmanager
+def running_api(resources: Resources, keep: bool) -> Iterator[str]:
+    """The API's base URL once ready: a child process we start and stop (unless `keep`), or,
+    where settings say the API is a service of the target, the one already running."""
+    settings = resources.settings
+    base_url = settings.endpoints.url("api")
+    if not settings.api.start_in_run:
+        wait_ready(base_url, None)
+        yield base_url
+        return
+    log = open(settings.state_dir / "api.log", "ab")  # noqa: SIM115 - owned by the child
+    process = subprocess.Popen([sys.executable, "-m", "dp_cli", "api"], stdout=log, stderr=log)
+    try:
+        wait_ready(base_url, process)
+        yield base_url
+        if keep:
+            process.wait()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes] | None) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the API exited with {process.returncode}; see api.log")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the API at {base_url} was not ready within {READY_TIMEOUT_S:.0f}s")
+
+
+def sample_requests(resources: Resources, known: int = 3) -> list[dict[str, Any]]:
+    """Known customers from the curated zone, one unknown customer, and one invalid payload."""
+    curated = resources.store.read_parquet(
+        resources.store.uri(Zone.CURATED, "customer_features"), columns=["customer_id"]
+    )
+    customers = sorted(curated["customer_id"].unique())[:known]
+    base = {"merchant_id": "m-000001", "currency": "EUR", "channel": "online", "country": "DE"}
+    requests = [
+        {**base, "transaction_id": f"sample-{i}", "customer_id": c, "amount": 25.0 * (i + 1)}
+        for i, c in enumerate(customers)
+    ]
+    requests.append(
+        {**base, "transaction_id": "sample-cold", "customer_id": "c-new-customer", "amount": 900.0}
+    )
+    requests.append(
+        {**base, "transaction_id": "sample-invalid", "customer_id": customers[0], "amount": -5}
+    )
+    return requests
+
+
+def send_samples(base_url: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    results = []
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        for body in requests:
+            response = client.post("/v1/predict", json=body)
+            results.append(
+                {"request": body, "status": response.status_code, "response": response.json()}
+            )
+    return results

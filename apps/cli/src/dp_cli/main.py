@@ -1,0 +1,187 @@
+"""`dp`: one subcommand per step of the data platform; `dp run` runs them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from dp_cli.settings_commands import app as settings_app
+from dp_cli.stack.commands import app as stack_app
+from dp_core.errors import explain
+from dp_core.logs import configure_logging
+from dp_core.progress import console
+from dp_core.resources import Resources
+from dp_core.settings import Target, get_settings
+
+app = typer.Typer(
+    help="The data platform's steps. Settings come from DP_* variables.", no_args_is_help=True
+)
+
+app.add_typer(stack_app, name="stack")
+app.add_typer(settings_app, name="settings")
+
+DEFAULT_ROWS = 200_000
+DEFAULT_DAYS = 30
+
+
+@app.callback()
+def main(
+    target: Target | None = typer.Option(None, help="Target to run against (sets DP_TARGET)."),
+    log_level: str = typer.Option("WARNING", envvar="DP_LOG_LEVEL", help="Log level."),
+) -> None:
+    if target is not None:
+        os.environ["DP_TARGET"] = target.value
+        get_settings.cache_clear()
+    configure_logging(log_level)
+
+
+def _resources() -> Resources:
+    return Resources(get_settings())
+
+
+def _print(result: dict[str, Any]) -> None:
+    """A step's summary as JSON on stdout (progress and logs go to stderr)."""
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+@app.command()
+def generate(
+    rows: int = typer.Option(DEFAULT_ROWS, min=100, help="Rows before defects."),
+    days: int = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity."),
+) -> None:
+    """Synthetic transactions with defects into the landing folder."""
+    from dp_cli import steps
+
+    _print(steps.generate(_resources(), rows, days))
+
+
+def _step_command(name: str, doc: str) -> Callable[[], None]:
+    def command() -> None:
+        from dp_cli import steps
+
+        _print(getattr(steps, name)(_resources()))
+
+    command.__doc__ = doc
+    return command
+
+
+for _name, _doc in {
+    "ingest": "Land the generated files in the raw zone.",
+    "stage": "Parse, type and deduplicate raw rows into staging (Spark).",
+    "validate": "Run the staging suite; failing rows go to quarantine with their reason.",
+    "curate": "Customer-level windowed aggregates into curated, checked by the curated suite.",
+    "features": "Apply the Feast repo and materialise the online store.",
+    "train": "Train, log, register; promote to champion when better.",
+}.items():
+    app.command(name=_name)(_step_command(_name, _doc))
+
+
+@app.command()
+def produce(
+    count: int = typer.Option(1_000, min=1, help="Messages to send."),
+    rate: float = typer.Option(200.0, min=0.1, help="Messages per second."),
+    bad_every: int = typer.Option(0, min=0, help="Every Nth message is broken (0: none)."),
+    customers: int = typer.Option(1_000, min=1, help="Distinct customers (c-0000000 …)."),
+    seed: int = typer.Option(1, help="Seed; transaction ids are st-<seed>-<n>."),
+) -> None:
+    """Send generated transactions to Kafka (acks=all, idempotent producer)."""
+    from dp_pipeline.produce import ProduceSpec
+    from dp_pipeline.produce import produce as run
+
+    spec = ProduceSpec(count=count, rate=rate, bad_every=bad_every, customers=customers, seed=seed)
+    _print(run(spec, get_settings().kafka))
+
+
+@app.command()
+def stream() -> None:
+    """Run the streaming job: transactions → raw zone, dead letters, online features."""
+    from dp_pipeline.stream import run_stream
+
+    run_stream(_resources())
+
+
+@app.command()
+def serve() -> None:
+    """Run the model server (KServe, Open Inference Protocol v2) in the foreground."""
+    from dp_serving.server import serve as run
+
+    run(get_settings())
+
+
+@app.command()
+def api() -> None:
+    """Run the API in the foreground."""
+    import uvicorn
+
+    from dp_api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api.host,
+        port=settings.endpoints.port("api"),
+        log_level="warning",
+    )
+
+
+@app.command()
+def run(
+    rows: int = typer.Option(DEFAULT_ROWS, min=100, help="Rows before defects."),
+    days: int = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity."),
+    serve_api: bool = typer.Option(False, "--serve", envvar="SERVE", help="Leave the API up."),
+) -> None:
+    """Every step in order, then the API with sample predictions; writes runs/latest/report.json."""
+    from dp_cli import steps
+    from dp_cli.api_process import running_api, sample_requests, send_samples
+    from dp_cli.report import build_report, print_summary, write_report
+
+    resources = _resources()
+    plan: dict[str, Callable[[], dict[str, Any]]] = {
+        "generate": lambda: steps.generate(resources, rows, days),
+        "ingest": lambda: steps.ingest(resources),
+        "stage": lambda: steps.stage(resources),
+        "validate": lambda: steps.validate(resources),
+        "curate": lambda: steps.curate(resources),
+        "features": lambda: steps.features(resources),
+        "train": lambda: steps.train(resources),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for name, step in plan.items():
+        started = time.perf_counter()
+        with console.status(f"[bold]{name}"):
+            results[name] = step()
+        seconds[name] = round(time.perf_counter() - started, 2)
+        console.print(f"[green]✓[/] {name} ({seconds[name]:.1f}s)")
+
+    started = time.perf_counter()
+    with running_api(resources, keep=serve_api) as base_url:
+        predictions = send_samples(base_url, sample_requests(resources))
+        seconds["api"] = round(time.perf_counter() - started, 2)
+        report = build_report(resources, results, seconds) | {"predictions": predictions}
+        path = write_report(report, resources.settings.runs_dir)
+        print_summary(report, console)
+        console.print(f"report: {path}")
+        if serve_api:
+            console.print(f"API up at {base_url} (docs at {base_url}/docs); Ctrl-C stops it")
+
+
+def cli() -> None:
+    """The `dp` entry point: known, user-fixable failures exit 2 with one clear line."""
+    try:
+        app()
+    except Exception as exc:
+        message = explain(exc, get_settings())
+        if message is None:
+            raise
+        console.print(f"[red]error:[/] {message}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,505 @@
+"""The stack's services: how each is prepared, started, checked and bootstrapped."""
+
+from __future__ import annotations
+
+import base64
+import glob
+import json
+import os
+import shutil
+import socket
+import stat
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from dp_cli.stack.credentials import Credentials
+from dp_core.settings import Settings
+
+BUCKETS = ("dp-raw", "dp-staging", "dp-curated", "dp-quarantine", "dp-mlflow")
+DATABASES = ("mlflow", "feast")
+
+
+class MissingTool(RuntimeError):
+    """A binary the stack needs is not installed."""
+
+
+@dataclass(frozen=True)
+class StackContext:
+    settings: Settings
+    root: Path
+    creds: Credentials
+    repo: Path = field(default_factory=Path.cwd)
+
+    def data(self, name: str) -> Path:
+        path = self.root / "data" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def port(self, name: str) -> int:
+        return self.settings.endpoints.port(name)
+
+    def url(self, name: str) -> str:
+        return self.settings.endpoints.url(name)
+
+    def postgres_uri(self, database: str) -> str:
+        c = self.creds
+        return (
+            f"postgresql+psycopg://{c.postgres_user}:{c.postgres_password}"
+            f"@{self.settings.endpoints.address('postgres')}/{database}"
+        )
+
+    def s3_env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.creds.s3_access_key,
+            "AWS_SECRET_ACCESS_KEY": self.creds.s3_secret_key,
+            "AWS_DEFAULT_REGION": self.settings.storage.region,
+            "MLFLOW_S3_ENDPOINT_URL": self.url("seaweedfs"),
+        }
+
+    def dp_env(self) -> dict[str, str]:
+        """What a `dp` process of this stack needs beyond its profile."""
+        return {
+            "DP_TARGET": "stack",
+            "DP_STATE_DIR": str(self.settings.state_dir),
+            "OMP_NUM_THREADS": "1",
+            "DP_LOG_LEVEL": "INFO",  # services log their own events; libraries stay quiet
+        }
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    url: Callable[[StackContext], str]
+    command: Callable[[StackContext], list[str]]
+    healthy: Callable[[StackContext], bool]
+    env: Callable[[StackContext], dict[str, str]] = lambda ctx: {}
+    prepare: Callable[[StackContext], None] | None = None
+    bootstrap: Callable[[StackContext], None] | None = None
+    start_timeout_s: float = 60.0
+
+
+def tool(name: str, *candidates: str) -> str:
+    """A binary from PATH, beside this Python (the venv), or one of `candidates` (globs)."""
+    here = Path(sys.executable).parent / name
+    found = shutil.which(name) or (str(here) if here.exists() else None)
+    for pattern in candidates:
+        found = found or next(iter(sorted(glob.glob(pattern), reverse=True)), None)
+    if not found:
+        raise MissingTool(f"'{name}' is not installed; run `make stack-setup`")
+    return found
+
+
+def tcp_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def as_service_user(command: list[str]) -> list[str]:
+    """Postgres refuses to run as root: run it as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+# --- OpenBao ---------------------------------------------------------------------------------
+
+
+def _openbao_seed(ctx: StackContext) -> None:
+    import hvac
+
+    client = hvac.Client(url=ctx.url("openbao"), token=ctx.creds.bao_token)
+    for path, values in ctx.creds.kv().items():
+        client.secrets.kv.v2.create_or_update_secret(
+            path=path, secret=values, mount_point=ctx.settings.secrets.mount
+        )
+
+
+OPENBAO = Service(
+    name="openbao",
+    url=lambda ctx: ctx.url("openbao"),
+    command=lambda ctx: [
+        tool("bao"),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={ctx.creds.bao_token}",
+        f"-dev-listen-address=127.0.0.1:{ctx.port('openbao')}",
+    ],
+    healthy=lambda ctx: http_ok(f"{ctx.url('openbao')}/v1/sys/health"),
+    bootstrap=_openbao_seed,
+)
+
+# --- SeaweedFS (S3) --------------------------------------------------------------------------
+
+
+def _seaweedfs_config(ctx: StackContext) -> Path:
+    identity = {
+        "name": "data-platform",
+        "credentials": [
+            {"accessKey": ctx.creds.s3_access_key, "secretKey": ctx.creds.s3_secret_key}
+        ],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    path = ctx.root / "seaweedfs-s3.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({"identities": [identity]}))
+    return path
+
+
+def _seaweedfs_command(ctx: StackContext) -> list[str]:
+    s3 = ctx.port("seaweedfs")
+    return [
+        tool("weed"),
+        "mini",
+        f"-dir={ctx.data('seaweedfs')}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={s3 + 1000}",
+        f"-volume.port={s3 + 1001}",
+        f"-filer.port={s3 + 1002}",
+        f"-s3.port={s3}",
+        f"-s3.config={_seaweedfs_config(ctx)}",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+    ]
+
+
+def _create_buckets(ctx: StackContext) -> None:
+    from minio import Minio
+
+    client = Minio(
+        f"127.0.0.1:{ctx.port('seaweedfs')}",
+        access_key=ctx.creds.s3_access_key,
+        secret_key=ctx.creds.s3_secret_key,
+        secure=False,
+    )
+    for bucket in BUCKETS:
+        if not client.bucket_exists(bucket):
+            client.make_bucket(bucket)
+
+
+def _s3_healthy(ctx: StackContext) -> bool:
+    s3 = ctx.url("seaweedfs")
+    return http_ok(f"{s3}/healthz") or (tcp_open(ctx.port("seaweedfs")) and http_ok(f"{s3}/status"))
+
+
+SEAWEEDFS = Service(
+    name="seaweedfs",
+    url=lambda ctx: ctx.url("seaweedfs"),
+    command=_seaweedfs_command,
+    healthy=_s3_healthy,
+    bootstrap=_create_buckets,
+    start_timeout_s=90,
+)
+
+# --- Postgres --------------------------------------------------------------------------------
+
+
+def _postgres_bin(name: str) -> str:
+    return tool(name, f"/usr/lib/postgresql/*/bin/{name}")
+
+
+def _postgres_prepare(ctx: StackContext) -> None:
+    import subprocess
+
+    data = ctx.data("postgres")
+    sockets = ctx.data("postgres-sockets")
+    if os.geteuid() == 0:
+        _let_others_traverse(ctx.root)
+        for path in (data, sockets, ctx.root / "data"):
+            shutil.chown(path, "postgres", "postgres")
+    if (data / "PG_VERSION").exists():
+        return
+    pwfile = ctx.root / "pg-password"
+    pwfile.write_text(ctx.creds.postgres_password)
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, "postgres", "postgres")
+    pwfile.chmod(0o600)
+    try:
+        subprocess.run(
+            as_service_user(
+                [
+                    _postgres_bin("initdb"),
+                    "-D",
+                    str(data),
+                    f"--username={ctx.creds.postgres_user}",
+                    f"--pwfile={pwfile}",
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+    finally:
+        pwfile.unlink()
+
+
+def _let_others_traverse(folder: Path) -> None:
+    """Postgres runs as its own user: it must be able to pass through every folder above its
+    data (a clone under `mktemp -d` sits in a 0700 folder). Adds search permission only, never
+    read, to the folders that lack it."""
+    for path in (folder, *folder.parents):
+        mode = path.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            path.chmod(mode | stat.S_IXOTH)
+
+
+def _postgres_databases(ctx: StackContext) -> None:
+    import psycopg
+
+    uri = ctx.postgres_uri("postgres").replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
+        for database in DATABASES:
+            if database not in existing:
+                conn.execute(f'CREATE DATABASE "{database}"')
+
+
+def _postgres_healthy(ctx: StackContext) -> bool:
+    import psycopg
+
+    uri = ctx.postgres_uri("postgres").replace("postgresql+psycopg", "postgresql")
+    try:
+        with psycopg.connect(uri, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+POSTGRES = Service(
+    name="postgres",
+    url=lambda ctx: ctx.url("postgres"),
+    command=lambda ctx: as_service_user(
+        [
+            _postgres_bin("postgres"),
+            "-D",
+            str(ctx.data("postgres")),
+            "-p",
+            str(ctx.port("postgres")),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={ctx.data('postgres-sockets')}",
+        ]
+    ),
+    healthy=_postgres_healthy,
+    prepare=_postgres_prepare,
+    bootstrap=_postgres_databases,
+)
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def _redis_healthy(ctx: StackContext) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(port=ctx.port("redis"), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+REDIS = Service(
+    name="redis",
+    url=lambda ctx: ctx.url("redis"),
+    command=lambda ctx: [
+        tool("redis-server"),
+        "--port",
+        str(ctx.port("redis")),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(ctx.data("redis")),
+        "--save",
+        "60 100",
+        "--daemonize",
+        "no",
+    ],
+    healthy=_redis_healthy,
+)
+
+# --- Kafka (KRaft, one node) -----------------------------------------------------------------
+
+KAFKA_JARS = Path(".cache/jars/kafka")
+
+
+def _kafka_properties(ctx: StackContext) -> Path:
+    props = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.voters": f"1@127.0.0.1:{ctx.port('kafka-controller')}",
+        "listeners": f"PLAINTEXT://127.0.0.1:{ctx.port('kafka')},CONTROLLER://127.0.0.1:{ctx.port('kafka-controller')}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ctx.port('kafka')}",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(ctx.data("kafka")),
+        "num.partitions": "3",
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "auto.create.topics.enable": "false",
+    }
+    path = ctx.root / "kafka.properties"
+    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    return path
+
+
+def _kafka_classpath(ctx: StackContext) -> str:
+    jars = ctx.repo / KAFKA_JARS
+    if not any(jars.glob("kafka_2.13-*.jar")):
+        raise MissingTool(f"Kafka jars are missing under {jars}; run `make stack-setup`")
+    return f"{jars}/*"
+
+
+def _java(ctx: StackContext, main: str, *args: str) -> list[str]:
+    log4j = ctx.repo / "dev" / "stack" / "kafka-log4j2.yaml"
+    return [
+        tool("java"),
+        "-Xmx512m",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        _kafka_classpath(ctx),
+        main,
+        *args,
+    ]
+
+
+def _kafka_prepare(ctx: StackContext) -> None:
+    import subprocess
+
+    properties = _kafka_properties(ctx)
+    if (ctx.data("kafka") / "meta.properties").exists():
+        return
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    subprocess.run(
+        _java(ctx, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
+        check=True,
+        capture_output=True,
+    )
+
+
+def _kafka_topics(ctx: StackContext) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    kafka = ctx.settings.kafka
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, api_version=(3, 9))
+    try:
+        existing = set(admin.list_topics())
+        wanted = [kafka.transactions_topic, kafka.dlq_topic, kafka.predictions_topic]
+        missing = [
+            NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted if t not in existing
+        ]
+        if missing:
+            admin.create_topics(missing)
+    finally:
+        admin.close()
+
+
+KAFKA = Service(
+    name="kafka",
+    url=lambda ctx: ctx.url("kafka"),
+    command=lambda ctx: _java(ctx, "kafka.Kafka", str(_kafka_properties(ctx))),
+    healthy=lambda ctx: tcp_open(ctx.port("kafka")),
+    prepare=_kafka_prepare,
+    bootstrap=_kafka_topics,
+    start_timeout_s=90,
+)
+
+# --- MLflow ----------------------------------------------------------------------------------
+
+MLFLOW = Service(
+    name="mlflow",
+    url=lambda ctx: ctx.url("mlflow"),
+    command=lambda ctx: [
+        tool("mlflow"),
+        "server",
+        "--backend-store-uri",
+        ctx.postgres_uri("mlflow"),
+        "--artifacts-destination",
+        "s3://dp-mlflow/artifacts",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(ctx.port("mlflow")),
+        "--workers",
+        "1",
+    ],
+    env=lambda ctx: ctx.s3_env(),
+    healthy=lambda ctx: http_ok(f"{ctx.url('mlflow')}/health"),
+    start_timeout_s=120,
+)
+
+# --- Prometheus ------------------------------------------------------------------------------
+
+
+def _prometheus_config(ctx: StackContext) -> Path:
+    template = (ctx.repo / "dev" / "stack" / "prometheus.yml").read_text()
+    at = ctx.settings.endpoints
+    config = template.format(
+        api=at.address("api"), serving=at.address("serving"), prometheus=at.address("prometheus")
+    )
+    path = ctx.root / "prometheus.yml"
+    path.write_text(config)
+    return path
+
+
+PROMETHEUS = Service(
+    name="prometheus",
+    url=lambda ctx: ctx.url("prometheus"),
+    command=lambda ctx: [
+        tool("prometheus"),
+        f"--config.file={_prometheus_config(ctx)}",
+        f"--storage.tsdb.path={ctx.data('prometheus')}",
+        f"--web.listen-address=127.0.0.1:{ctx.port('prometheus')}",
+    ],
+    healthy=lambda ctx: http_ok(f"{ctx.url('prometheus')}/-/ready"),
+)
+
+# --- Our own services ------------------------------------------------------------------------
+
+
+def dp_service(name: str, subcommand: str, health_path: str) -> Service:
+    """One of this repository's services: a `dp` subcommand on the stack target."""
+    return Service(
+        name=name,
+        url=lambda ctx: ctx.url(name),
+        command=lambda ctx: [sys.executable, "-m", "dp_cli", subcommand],
+        env=lambda ctx: ctx.dp_env(),
+        healthy=lambda ctx: http_ok(ctx.url(name) + health_path),
+        start_timeout_s=120,
+    )
+
+
+SERVING = dp_service("serving", "serve", "/v2/health/live")
+API = dp_service("api", "api", "/healthz")
+STREAM = dp_service("stream", "stream", "/healthz")
+
+SERVICES = (
+    OPENBAO,
+    SEAWEEDFS,
+    POSTGRES,
+    REDIS,
+    KAFKA,
+    MLFLOW,
+    PROMETHEUS,
+    SERVING,
+    API,
+    STREAM,
+)

@@ -1,0 +1,49 @@
+"""The platform's services, declared once: name, port and how a client addresses them.
+
+Everything that needs a port reads it from here, directly or through settings: the settings of
+every target (`Settings.endpoints`), the stack supervisor, the e2e targets, the load-test defaults.
+What cannot import Python (the Kubernetes manifests' `platform.env` and Service ports) is checked
+against this table by `tests/test_endpoints.py`. The name is the workload's name everywhere: the
+stack service, the Kubernetes Service and Deployment, the Tilt resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Scheme = Literal["http", "postgresql", "redis", "kafka"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    port: int
+    scheme: Scheme
+    what: str
+
+    def address(self, host: str, port: int | None = None) -> str:
+        return f"{host}:{port or self.port}"
+
+    def url(self, host: str, port: int | None = None) -> str:
+        return f"{self.scheme}://{self.address(host, port)}"
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in (
+        Endpoint("openbao", 18200, "http", "secrets (Vault API)"),
+        Endpoint("seaweedfs", 18333, "http", "object store (S3 API)"),
+        Endpoint("postgres", 18432, "postgresql", "MLflow's and Feast's databases"),
+        Endpoint("redis", 18379, "redis", "Feast's online store"),
+        Endpoint("kafka", 19092, "kafka", "event streaming (broker listener)"),
+        Endpoint("kafka-controller", 19093, "kafka", "Kafka's KRaft controller (stack only)"),
+        Endpoint("kafka-external", 19094, "kafka", "Kafka's listener for port-forwarded clients"),
+        Endpoint("mlflow", 18500, "http", "tracking server and model registry"),
+        Endpoint("prometheus", 18090, "http", "metrics"),
+        Endpoint("grafana", 18300, "http", "dashboards (cluster only)"),
+        Endpoint("serving", 18080, "http", "model server (Open Inference Protocol v2)"),
+        Endpoint("api", 18000, "http", "backend API"),
+        Endpoint("stream", 18091, "http", "streaming job's health"),
+    )
+}
