@@ -13,7 +13,6 @@ from dp_api.features import OnlineFeatures
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 from dp_features.repo import ENTITY_KEY, FEATURES, VIEW
-from dp_features.store import feature_store
 
 READS = 2_000
 CUSTOMERS = 1_000
@@ -33,7 +32,7 @@ def _customer(i: int) -> str:
 
 async def feature_lookup(settings: Settings) -> dict[str, float]:
     """The API's read path (`OnlineFeatures.aread`), one customer per call."""
-    features = OnlineFeatures(feature_store(Resources(settings)))
+    features = OnlineFeatures(Resources(settings).feature_store)
     await features.aread(_customer(0))
     seconds = []
     for i in range(READS):

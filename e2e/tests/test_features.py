@@ -13,7 +13,6 @@ from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import FEATURES, feature_refs
 from dp_features.steps import training_set
-from dp_features.store import feature_store
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +32,7 @@ def test_online_values_are_each_customers_latest_state(
     )
     sample = sorted(latest.index)[:20]
     online = (
-        feature_store(resources)
-        .get_online_features(
+        resources.feature_store.get_online_features(
             features=feature_refs(), entity_rows=[{"customer_id": c} for c in sample]
         )
         .to_df()
@@ -54,7 +52,7 @@ def test_offline_retrieval_is_point_in_time(curated: pd.DataFrame, resources: Re
     events = pd.DataFrame(
         {"customer_id": [customer], "event_timestamp": [third["event_timestamp"]]}
     )
-    row = training_set(feature_store(resources), events).iloc[0]
+    row = training_set(resources.feature_store, events).iloc[0]
     # As of just before the third transaction, the state is the one after the second.
     assert row["last_txn_at"] == pytest.approx(second["last_txn_at"])
     assert row["txn_count_7d"] == second["txn_count_7d"]
@@ -64,7 +62,7 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
     curated: pd.DataFrame, resources: Resources
 ) -> None:
     """The request path's read (Feast's async online store where it has one) = the SDK's."""
-    features = OnlineFeatures(feature_store(resources))
+    features = OnlineFeatures(resources.feature_store)
     customers = [*sorted(curated["customer_id"].unique())[:10], "c-never-seen"]
 
     async def read_all() -> list[dict[str, Any]]:

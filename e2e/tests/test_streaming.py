@@ -21,7 +21,6 @@ from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import FEATURES, feature_refs
-from dp_features.store import feature_store
 from dp_pipeline.messages import BAD_KINDS
 from e2e.target import Target
 
@@ -182,8 +181,7 @@ def test_no_loss_no_duplicates_across_a_sigkill(
     deadline = time.monotonic() + 30
     while True:
         online = (
-            feature_store(resources)
-            .get_online_features(
+            resources.feature_store.get_online_features(
                 features=feature_refs(), entity_rows=[{"customer_id": c} for c in customers]
             )
             .to_df()

@@ -53,7 +53,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int])
     env |= {
         "DP_STATE_DIR": str(root / "state"),
         "DP_RUNS_DIR": str(root / "runs"),
-        "DP_API__PORT": str(free_port()),
+        "DP_ENDPOINTS__PORTS__API": str(free_port()),
         "DP_SPARK__DRIVER_MEMORY": "1500m",
     }
     subprocess.run(
@@ -131,24 +131,35 @@ def test_steps_are_idempotent(flow: Flow) -> None:
 @pytest.fixture(scope="module")
 def model_server(flow: Flow, free_port: Callable[[], int]) -> Iterator[str]:
     port = free_port()
-    env = flow.env | {"DP_MODEL_SERVER__PORT": str(port)}
+    env = flow.env | {"DP_ENDPOINTS__PORTS__SERVING": str(port)}
     process = subprocess.Popen([sys.executable, "-m", "dp_cli", "serve"], env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    try:
+        _wait_ready(f"{base}/v2/health/ready", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    """Until `url` answers 200; fails the test when the server exits or never gets ready."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}"
         try:
-            if httpx.get(f"{base}/v2/health/ready", timeout=2).status_code == 200:
-                break
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
         except httpx.TransportError:
-            time.sleep(0.5)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} was not ready within {timeout_s:.0f} s")
 
 
 def test_model_server_speaks_v2_and_matches_in_process(flow: Flow, model_server: str) -> None:
-    from dp_serving.champion import load_version
+    from dp_core.champion import load_version
 
+    assert Resources(flow.settings).mlflow  # points MLflow at the flow's registry
     name = flow.settings.mlflow.model_name
     meta = httpx.get(f"{model_server}/v2/models/{name}").json()
     assert meta["name"] == name
@@ -177,14 +188,13 @@ def test_model_server_speaks_v2_and_matches_in_process(flow: Flow, model_server:
 def test_api_over_v2_http_scores_like_the_model_server(flow: Flow, model_server: str) -> None:
     import asyncio
 
-    from dp_serving.client import InProcessModelClient, V2HttpModelClient
+    from dp_core.model_client import V2HttpModelClient
 
-    remote_settings = flow.settings.model_copy(deep=True)
-    remote_settings.model_server.url = model_server
     rows = np.random.default_rng(1).uniform(0, 5, size=(3, len(INPUTS)))
 
     async def both() -> tuple[list[float], list[float]]:
-        remote, local = V2HttpModelClient(remote_settings), InProcessModelClient(flow.settings)
+        remote = V2HttpModelClient(model_server, flow.settings.mlflow.model_name, timeout_s=5)
+        local = Resources(flow.settings).model_client
         await remote.start()
         await local.start()
         try:

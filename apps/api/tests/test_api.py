@@ -12,11 +12,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dp_api.app import create_app
 from dp_api.features import FeaturesUnavailable
+from dp_core.inference import ModelUnavailable
+from dp_core.model_client import Scores
 from dp_core.model_inputs import INPUTS
+from dp_core.resources import Resources
 from dp_core.settings import Settings
 from dp_features.repo import FEATURES
-from dp_serving.champion import ModelUnavailable
-from dp_serving.client import Scores
 
 pytestmark = pytest.mark.api
 KNOWN = {name: 1.0 for name in FEATURES} | {"amount_avg_7d": 20.0, "last_txn_at": 1.79e9}
@@ -85,7 +86,7 @@ def client(
     settings: Settings, fakes: tuple[FakeFeatures, FakeModel], events: FakeEvents
 ) -> Iterator[TestClient]:
     features, model = fakes
-    app = create_app(settings, features=features, model=model, events=events)  # type: ignore[arg-type]
+    app = create_app(Resources(settings), features=features, model=model, events=events)  # type: ignore[arg-type]
     with TestClient(app) as test_client:
         yield test_client
 

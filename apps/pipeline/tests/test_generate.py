@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from dp_pipeline.generate import DEFECT_KINDS, GenerateSpec, clean_transactions, generate
+from dp_core.resources import Resources
+from dp_core.settings import Settings
+from dp_pipeline.generate import (
+    DEFECT_KINDS,
+    GenerateSpec,
+    clean_transactions,
+    generate,
+    landing_dir,
+)
 
 pytestmark = pytest.mark.pipeline
 SPEC = GenerateSpec(rows=20_000, days=10, seed=3)
@@ -25,9 +31,10 @@ def test_clean_rows_are_valid_and_labelled() -> None:
     assert frame["date"].nunique() == 10
 
 
-def test_files_carry_two_percent_defects(tmp_path: Path) -> None:
-    summary = generate(SPEC, tmp_path)
-    files = sorted((tmp_path / "transactions").glob("date=*/part-00000.csv"))
+def test_files_carry_two_percent_defects(settings: Settings) -> None:
+    resources = Resources(settings)
+    summary = generate(resources, SPEC)
+    files = sorted((landing_dir(resources) / "transactions").glob("date=*/part-00000.csv"))
     assert len(files) == 10
     frame = pd.concat(pd.read_csv(f, dtype=str, keep_default_na=False) for f in files)
     per_kind = int(SPEC.rows * 0.02) // len(DEFECT_KINDS)

@@ -12,11 +12,10 @@ import threading
 from typing import Any, Protocol
 
 from confluent_kafka import KafkaError
-from prometheus_client import Counter
 
-from dp_core.kafka import JsonProducer
+from dp_api.metrics import ApiMetrics
 from dp_core.logs import get_logger
-from dp_core.settings import KafkaSettings
+from dp_core.resources import Resources
 
 log = get_logger(__name__)
 BUFFERED_EVENTS = 10_000
@@ -41,12 +40,11 @@ class NoEvents:
 class KafkaEvents:
     """Publishes to the predictions topic through librdkafka's buffer."""
 
-    def __init__(self, settings: KafkaSettings, sent: Counter, dropped: Counter) -> None:
-        self._topic = settings.predictions_topic
-        self._dropped = dropped
-        self._producer = JsonProducer(
-            settings,
-            on_delivered=sent.inc,
+    def __init__(self, resources: Resources, metrics: ApiMetrics) -> None:
+        self._topic = resources.settings.kafka.predictions_topic
+        self._dropped = metrics.events_dropped
+        self._producer = resources.kafka_producer(
+            on_delivered=metrics.events_sent.inc,
             on_failed=self._failed,
             **{
                 "linger.ms": 20,  # batches of events: under load, one request per ~10 events

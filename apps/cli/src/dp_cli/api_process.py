@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 
@@ -56,7 +57,7 @@ def wait_ready(base_url: str, process: subprocess.Popen[bytes] | None) -> None:
 def sample_requests(resources: Resources, known: int = 3) -> list[dict[str, Any]]:
     """Known customers from the curated zone, one unknown customer, and one invalid payload."""
     curated = resources.store.read_parquet(
-        resources.store.uri(Zone.CURATED, "customer_features"), columns=["customer_id"]
+        resources.store.uri(Zone.CURATED, CUSTOMER_FEATURES), columns=["customer_id"]
     )
     customers = sorted(curated["customer_id"].unique())[:known]
     base = {"merchant_id": "m-000001", "currency": "EUR", "channel": "online", "country": "DE"}

@@ -1,11 +1,16 @@
-"""`dp`: one subcommand per step of the data platform; `dp run` runs them all."""
+"""`dp`: one subcommand per step of the data platform; `dp run` runs them all.
+
+This is the composition root: it builds the target's `Resources` once per command, hands them to
+the step, and closes them when the step ends. Steps take the resources and their own spec.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
-from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from importlib import import_module
 from typing import Any
 
 import typer
@@ -21,12 +26,13 @@ from dp_core.settings import Target, get_settings
 app = typer.Typer(
     help="The data platform's steps. Settings come from DP_* variables.", no_args_is_help=True
 )
-
 app.add_typer(stack_app, name="stack")
 app.add_typer(settings_app, name="settings")
 
 DEFAULT_ROWS = 200_000
 DEFAULT_DAYS = 30
+ROWS = typer.Option(DEFAULT_ROWS, min=100, help="Rows before defects.")
+DAYS = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity.")
 
 
 @app.callback()
@@ -40,34 +46,59 @@ def main(
     configure_logging(log_level)
 
 
-def _resources() -> Resources:
-    return Resources(get_settings())
+def summary(result: Any) -> dict[str, Any]:
+    """A step's result as a JSON-able dict."""
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    if is_dataclass(result) and not isinstance(result, type):
+        return asdict(result)
+    return dict(result)
 
 
-def _print(result: dict[str, Any]) -> None:
+def _print(result: Any) -> None:
     """A step's summary as JSON on stdout (progress and logs go to stderr)."""
-    typer.echo(json.dumps(result, indent=2, default=str))
+    typer.echo(json.dumps(summary(result), indent=2, default=str))
+
+
+# The batch flow in order, as `module:function`; each imported only when it runs, so an image
+# with one app's extra runs that app's steps. Every step takes the resources (generate its spec).
+BATCH_FLOW = {
+    "generate": "dp_pipeline.generate:generate",
+    "ingest": "dp_pipeline.ingest:ingest",
+    "stage": "dp_pipeline.stage:stage",
+    "validate": "dp_pipeline.validate:validate",
+    "curate": "dp_pipeline.curate:curate",
+    "features": "dp_features.steps:run_features",
+    "train": "dp_training.train:train",
+}
+
+
+def run_step(
+    name: str, resources: Resources, rows: int = DEFAULT_ROWS, days: int = DEFAULT_DAYS
+) -> Any:
+    module, function = BATCH_FLOW[name].split(":")
+    step = getattr(import_module(module), function)
+    if name == "generate":
+        from dp_pipeline.generate import GenerateSpec
+
+        return step(resources, GenerateSpec(rows=rows, days=days, seed=resources.settings.seed))
+    return step(resources)
+
+
+def _register_step(name: str, doc: str) -> None:
+    def command() -> None:
+        with Resources(get_settings()) as resources:
+            _print(run_step(name, resources))
+
+    command.__doc__ = doc
+    app.command(name=name)(command)
 
 
 @app.command()
-def generate(
-    rows: int = typer.Option(DEFAULT_ROWS, min=100, help="Rows before defects."),
-    days: int = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity."),
-) -> None:
+def generate(rows: int = ROWS, days: int = DAYS) -> None:
     """Synthetic transactions with defects into the landing folder."""
-    from dp_cli import steps
-
-    _print(steps.generate(_resources(), rows, days))
-
-
-def _step_command(name: str, doc: str) -> Callable[[], None]:
-    def command() -> None:
-        from dp_cli import steps
-
-        _print(getattr(steps, name)(_resources()))
-
-    command.__doc__ = doc
-    return command
+    with Resources(get_settings()) as resources:
+        _print(run_step("generate", resources, rows, days))
 
 
 for _name, _doc in {
@@ -78,7 +109,7 @@ for _name, _doc in {
     "features": "Apply the Feast repo and materialise the online store.",
     "train": "Train, log, register; promote to champion when better.",
 }.items():
-    app.command(name=_name)(_step_command(_name, _doc))
+    _register_step(_name, _doc)
 
 
 @app.command()
@@ -94,7 +125,8 @@ def produce(
     from dp_pipeline.produce import produce as run
 
     spec = ProduceSpec(count=count, rate=rate, bad_every=bad_every, customers=customers, seed=seed)
-    _print(run(spec, get_settings().kafka))
+    with Resources(get_settings()) as resources:
+        _print(run(resources, spec))
 
 
 @app.command()
@@ -102,7 +134,8 @@ def stream() -> None:
     """Run the streaming job: transactions → raw zone, dead letters, online features."""
     from dp_pipeline.stream import run_stream
 
-    run_stream(_resources())
+    with Resources(get_settings()) as resources:
+        run_stream(resources)
 
 
 @app.command()
@@ -110,7 +143,8 @@ def serve() -> None:
     """Run the model server (KServe, Open Inference Protocol v2) in the foreground."""
     from dp_serving.server import serve as run
 
-    run(get_settings())
+    with Resources(get_settings()) as resources:
+        run(resources)
 
 
 @app.command()
@@ -120,55 +154,46 @@ def api() -> None:
 
     from dp_api.app import create_app
 
-    settings = get_settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api.host,
-        port=settings.endpoints.port("api"),
-        log_level="warning",
-    )
+    with Resources(get_settings()) as resources:
+        settings = resources.settings
+        uvicorn.run(
+            create_app(resources),
+            host=settings.api.host,
+            port=settings.endpoints.port("api"),
+            log_level="warning",
+        )
 
 
 @app.command()
 def run(
-    rows: int = typer.Option(DEFAULT_ROWS, min=100, help="Rows before defects."),
-    days: int = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity."),
+    rows: int = ROWS,
+    days: int = DAYS,
     serve_api: bool = typer.Option(False, "--serve", envvar="SERVE", help="Leave the API up."),
 ) -> None:
     """Every step in order, then the API with sample predictions; writes runs/latest/report.json."""
-    from dp_cli import steps
     from dp_cli.api_process import running_api, sample_requests, send_samples
     from dp_cli.report import build_report, print_summary, write_report
 
-    resources = _resources()
-    plan: dict[str, Callable[[], dict[str, Any]]] = {
-        "generate": lambda: steps.generate(resources, rows, days),
-        "ingest": lambda: steps.ingest(resources),
-        "stage": lambda: steps.stage(resources),
-        "validate": lambda: steps.validate(resources),
-        "curate": lambda: steps.curate(resources),
-        "features": lambda: steps.features(resources),
-        "train": lambda: steps.train(resources),
-    }
-    results: dict[str, dict[str, Any]] = {}
-    seconds: dict[str, float] = {}
-    for name, step in plan.items():
-        started = time.perf_counter()
-        with console.status(f"[bold]{name}"):
-            results[name] = step()
-        seconds[name] = round(time.perf_counter() - started, 2)
-        console.print(f"[green]✓[/] {name} ({seconds[name]:.1f}s)")
+    with Resources(get_settings()) as resources:
+        results: dict[str, dict[str, Any]] = {}
+        seconds: dict[str, float] = {}
+        for name in BATCH_FLOW:
+            started = time.perf_counter()
+            with console.status(f"[bold]{name}"):
+                results[name] = summary(run_step(name, resources, rows, days))
+            seconds[name] = round(time.perf_counter() - started, 2)
+            console.print(f"[green]✓[/] {name} ({seconds[name]:.1f}s)")
 
-    started = time.perf_counter()
-    with running_api(resources, keep=serve_api) as base_url:
-        predictions = send_samples(base_url, sample_requests(resources))
-        seconds["api"] = round(time.perf_counter() - started, 2)
-        report = build_report(resources, results, seconds) | {"predictions": predictions}
-        path = write_report(report, resources.settings.runs_dir)
-        print_summary(report, console)
-        console.print(f"report: {path}")
-        if serve_api:
-            console.print(f"API up at {base_url} (docs at {base_url}/docs); Ctrl-C stops it")
+        started = time.perf_counter()
+        with running_api(resources, keep=serve_api) as base_url:
+            predictions = send_samples(base_url, sample_requests(resources))
+            seconds["api"] = round(time.perf_counter() - started, 2)
+            report = build_report(resources, results, seconds) | {"predictions": predictions}
+            path = write_report(report, resources.settings.runs_dir)
+            print_summary(report, console)
+            console.print(f"report: {path}")
+            if serve_api:
+                console.print(f"API up at {base_url} (docs at {base_url}/docs); Ctrl-C stops it")
 
 
 def cli() -> None:

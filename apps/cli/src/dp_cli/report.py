@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 
@@ -18,7 +19,7 @@ def suite_results(resources: Resources) -> dict[str, Any]:
     store = resources.store
     stored = {
         "staging": store.uri(Zone.STAGING, "transactions", "_validation", "staging.json"),
-        "curated": store.uri(Zone.CURATED, "customer_features", "_validation", "curated.json"),
+        "curated": store.uri(Zone.CURATED, CUSTOMER_FEATURES, "_validation", "curated.json"),
     }
     results = {}
     for suite, uri in stored.items():

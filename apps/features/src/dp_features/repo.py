@@ -12,6 +12,8 @@ from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSo
 from feast.data_format import ParquetFormat
 from feast.types import Float64, Int64
 
+from dp_core.domain import CUSTOMER_FEATURES
+
 ENTITY = "customer"
 ENTITY_KEY = "customer_id"
 VIEW = "customer_activity"
@@ -36,7 +38,7 @@ def definitions(curated_uri: str, s3_endpoint: str | None) -> list[object]:
     """Entity, source, view and service over the curated customer features at `curated_uri`."""
     customer = Entity(name=ENTITY, join_keys=[ENTITY_KEY], value_type=ValueType.STRING)
     source = FileSource(
-        name="curated_customer_features",
+        name=f"curated_{CUSTOMER_FEATURES}",
         path=f"{curated_uri}/**/*.parquet",
         file_format=ParquetFormat(),
         timestamp_field="event_timestamp",

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from feast import FeatureStore
 
+from dp_core.domain import CUSTOMER_FEATURES
+from dp_core.feature_store import curated_uri
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import SERVICE, definitions
-from dp_features.store import CURATED_DATASET, curated_uri, feature_store
 
 # Training rows ask for the state just before their own transaction.
 AS_OF_OFFSET = timedelta(milliseconds=1)
@@ -35,7 +36,7 @@ def apply(store: FeatureStore, resources: Resources) -> list[str]:
 def materialize(store: FeatureStore, resources: Resources) -> tuple[datetime, datetime]:
     """Load the latest curated state of every customer into the online store."""
     curated = resources.store.read_parquet(
-        resources.store.uri(Zone.CURATED, CURATED_DATASET), columns=["event_timestamp"]
+        resources.store.uri(Zone.CURATED, CUSTOMER_FEATURES), columns=["event_timestamp"]
     )
     start = pd.Timestamp(curated["event_timestamp"].min()).to_pydatetime() - timedelta(seconds=1)
     end = datetime.now(UTC)
@@ -44,11 +45,12 @@ def materialize(store: FeatureStore, resources: Resources) -> tuple[datetime, da
 
 
 def run_features(resources: Resources) -> FeaturesResult:
-    store = feature_store(resources)
+    """Apply the definitions and materialise every customer's latest state online."""
+    store = resources.feature_store
     applied = apply(store, resources)
     start, end = materialize(store, resources)
     customers = resources.store.read_parquet(
-        resources.store.uri(Zone.CURATED, CURATED_DATASET), columns=["customer_id"]
+        resources.store.uri(Zone.CURATED, CUSTOMER_FEATURES), columns=["customer_id"]
     )
     return FeaturesResult(applied, start.isoformat(), end.isoformat(), customers.nunique().item())
 

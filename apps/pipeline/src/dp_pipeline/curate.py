@@ -8,15 +8,18 @@ transaction and the gap since the one before.
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window, WindowSpec
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
-from dp_core.storage import ObjectStore, Zone
-from dp_pipeline.schema import CUSTOMER_FEATURES, TRANSACTIONS
+from dp_core.domain import CUSTOMER_FEATURES
+from dp_core.resources import Resources
+from dp_core.storage import Zone
+from dp_pipeline.schema import TRANSACTIONS
 from dp_pipeline.suites import curated_suite
 from dp_pipeline.validate import results_uri
-from dp_pipeline.validation import SuiteRun, run_suite
+from dp_pipeline.validation import run_suite
 
 WINDOWS = {"1h": 3_600, "24h": 86_400, "7d": 7 * 86_400}
 
@@ -63,8 +66,9 @@ def transform(transactions: DataFrame) -> DataFrame:
     return features.dropDuplicates(["customer_id", "event_timestamp"])
 
 
-def curate(spark: SparkSession, store: ObjectStore) -> tuple[int, SuiteRun]:
+def curate(resources: Resources) -> dict[str, Any]:
     """staging/transactions → curated/customer_features (parquet, by date) once the suite passes."""
+    spark, store = resources.spark, resources.store
     transactions = spark.read.parquet(store.spark_uri(Zone.STAGING, TRANSACTIONS))
     features = transform(transactions).cache()
     run = run_suite(curated_suite(), features.drop("date").toPandas())
@@ -81,4 +85,4 @@ def curate(spark: SparkSession, store: ObjectStore) -> tuple[int, SuiteRun]:
     if not run.success:
         failed = [e["type"] for e in run.summary["expectations"] if not e["success"]]
         raise CuratedSuiteFailed(f"curated suite failed: {failed}")
-    return rows, run
+    return {"curated": rows, "suite_success": run.success}

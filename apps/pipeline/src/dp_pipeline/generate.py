@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dp_core.resources import Resources
 from dp_pipeline.schema import CHANNELS, COUNTRIES, CURRENCIES, RISKY_COUNTRIES, TRANSACTIONS
 
 DEFECT_KINDS = (
@@ -148,10 +149,15 @@ def inject_defects(clean: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pd.concat([frame, replayed]).sort_index(kind="stable").reset_index(drop=True)
 
 
-def generate(spec: GenerateSpec, out_dir: Path) -> dict[str, int]:
-    """Write one CSV per day under `out_dir/transactions/date=…/`; returns rows per defect kind."""
+def landing_dir(resources: Resources) -> Path:
+    """Where `generate` writes files before `ingest` lands them in the raw zone."""
+    return Path(resources.local_dir("landing"))
+
+
+def generate(resources: Resources, spec: GenerateSpec) -> dict[str, int]:
+    """One CSV per day under the landing folder's `transactions/date=…/`; rows per defect kind."""
     frame = inject_defects(clean_transactions(spec), spec.seed)
-    target = out_dir / TRANSACTIONS
+    target = landing_dir(resources) / TRANSACTIONS
     shutil.rmtree(target, ignore_errors=True)
     for date, day in frame.groupby("date", sort=True):
         folder = target / f"date={date}"

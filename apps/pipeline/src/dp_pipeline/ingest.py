@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from dp_core.progress import progress
-from dp_core.storage import ObjectStore, Zone
+from dp_core.resources import Resources
+from dp_core.storage import Zone
+from dp_pipeline.generate import landing_dir
 from dp_pipeline.schema import TRANSACTIONS
 
 
-def ingest(landing_dir: Path, store: ObjectStore) -> int:
-    """Replace `raw/transactions` with the landed files; returns how many files were copied."""
-    files = sorted((landing_dir / TRANSACTIONS).glob("date=*/*.csv"))
+def ingest(resources: Resources) -> dict[str, Any]:
+    """Replace `raw/transactions` with the landed files; says how many files were copied."""
+    landed = landing_dir(resources) / TRANSACTIONS
+    files = sorted(landed.glob("date=*/*.csv"))
     if not files:
-        raise FileNotFoundError(
-            f"nothing to ingest under {landing_dir / TRANSACTIONS}; run generate"
-        )
+        raise FileNotFoundError(f"nothing to ingest under {landed}; run generate")
+    store = resources.store
     target = store.uri(Zone.RAW, TRANSACTIONS)
     store.remove(target)
     with progress() as bar:
@@ -23,4 +25,4 @@ def ingest(landing_dir: Path, store: ObjectStore) -> int:
         for file in files:
             store.put_file(str(file), f"{target}/{file.parent.name}/{file.name}")
             bar.advance(task)
-    return len(files)
+    return {"files": len(files)}

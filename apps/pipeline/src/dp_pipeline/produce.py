@@ -7,9 +7,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from dp_core.kafka import JsonProducer
 from dp_core.progress import progress
-from dp_core.settings import KafkaSettings
+from dp_core.resources import Resources
 from dp_pipeline.generate import GenerateSpec, clean_transactions
 from dp_pipeline.messages import BAD_KINDS, break_message, message
 
@@ -23,13 +22,14 @@ class ProduceSpec:
     seed: int = 1
 
 
-def produce(spec: ProduceSpec, kafka: KafkaSettings) -> dict[str, int]:
+def produce(resources: Resources, spec: ProduceSpec) -> dict[str, int]:
     """Send `count` messages (every `bad_every`-th one broken, cycling the bad kinds), timed now."""
     frame = clean_transactions(GenerateSpec(rows=spec.count, days=1, seed=spec.seed))
     frame["customer_id"] = [f"c-{i % spec.customers:07d}" for i in range(spec.count)]
     frame["transaction_id"] = [f"st-{spec.seed}-{i:09d}" for i in range(spec.count)]
     start = datetime.now(UTC)
-    producer = JsonProducer(kafka)
+    kafka = resources.settings.kafka
+    producer = resources.kafka_producer()
     sent = {"valid": 0, **dict.fromkeys(BAD_KINDS, 0)}
     with progress() as bar:
         task = bar.add_task(f"produce → {kafka.transactions_topic}", total=spec.count)

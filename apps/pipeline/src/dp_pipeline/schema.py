@@ -19,4 +19,3 @@ RAW_COLUMNS = (
 )
 REQUIRED_COLUMNS = ("transaction_id", "customer_id", "merchant_id", "amount", "timestamp")
 TRANSACTIONS = "transactions"
-CUSTOMER_FEATURES = "customer_features"

@@ -8,6 +8,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from dp_core.resources import Resources
 from dp_core.storage import ObjectStore, Zone
 from dp_pipeline.schema import RAW_COLUMNS, TRANSACTIONS
 
@@ -71,8 +72,9 @@ def deduplicate(typed: DataFrame) -> DataFrame:
     return ranked.where(F.col("transaction_id").isNull() | (F.col("_n") == 1)).drop("_n")
 
 
-def stage(spark: SparkSession, store: ObjectStore) -> StageResult:
+def stage(resources: Resources) -> dict[str, int]:
     """raw/transactions → staging/typed (parquet, by date)."""
+    spark, store = resources.spark, resources.store
     raw = extract(spark, store).cache()
     typed = transform(raw)
     typed.write.mode("overwrite").partitionBy("date").parquet(store.spark_uri(Zone.STAGING, TYPED))
@@ -81,4 +83,4 @@ def stage(spark: SparkSession, store: ObjectStore) -> StageResult:
         typed_rows=spark.read.parquet(store.spark_uri(Zone.STAGING, TYPED)).count(),
     )
     raw.unpersist()
-    return result
+    return {"raw": result.raw_rows, "typed": result.typed_rows, "duplicates": result.duplicates}

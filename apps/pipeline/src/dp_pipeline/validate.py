@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dp_core.resources import Resources
 from dp_core.storage import ObjectStore, Zone
 from dp_pipeline.schema import TRANSACTIONS
 from dp_pipeline.stage import TYPED
@@ -49,8 +50,9 @@ def load_typed(store: ObjectStore) -> pd.DataFrame:
     return frame.sort_values(["date", "transaction_id"], na_position="last").reset_index(drop=True)
 
 
-def validate(store: ObjectStore) -> ValidateResult:
+def validate(resources: Resources) -> ValidateResult:
     """staging/typed → staging/transactions + quarantine/transactions (with `reason`)."""
+    store = resources.store
     typed = load_typed(store)
     run = run_suite(staging_suite(), typed)
     passed, quarantined = split(typed, run)

@@ -16,20 +16,18 @@ import uvloop
 from kserve import InferOutput, InferRequest, InferResponse, Model, ModelRepository, ModelServer
 from kserve.errors import InvalidInput
 
+from dp_core.champion import Champion
+from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR
 from dp_core.model_inputs import INPUTS
-from dp_core.settings import Settings
-from dp_serving.champion import Champion
-
-INPUT_TENSOR = "inputs"
-OUTPUT_TENSOR = "score"
+from dp_core.resources import Resources
 
 
 class FraudModel(Model):
     """A KServe model whose weights are the MLflow champion, followed as the alias moves."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.champion = Champion(settings.mlflow, settings.model_server.alias_poll_s)
-        super().__init__(settings.mlflow.model_name)
+    def __init__(self, name: str, champion: Champion) -> None:
+        self.champion = champion
+        super().__init__(name)
 
     @property
     def ready(self) -> bool:
@@ -75,10 +73,13 @@ def _inputs(payload: InferRequest) -> np.ndarray:
     return array
 
 
-def serve(settings: Settings) -> None:
-    """Run the model server in the foreground on the configured port (binds all interfaces)."""
+def serve(resources: Resources) -> None:
+    """Run the model server in the foreground on the serving port (KServe binds every
+    interface; it has no option for one)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    model = FraudModel(settings)
+    settings = resources.settings
+    champion = Champion(resources.mlflow, settings.mlflow, settings.model_server.alias_poll_s)
+    model = FraudModel(settings.mlflow.model_name, champion)
     model.load()
     # Registered up front, so the server starts (live, not ready) before any champion exists;
     # KServe's own start() would refuse a model that is not ready yet.

@@ -20,7 +20,6 @@ from mlflow.models import infer_signature
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from dp_core.resources import Resources
-from dp_features.store import feature_store
 from dp_training.data import Dataset, load_dataset
 from dp_training.registry import FINGERPRINT_TAG, champion, version_with_fingerprint
 
@@ -82,10 +81,8 @@ def _experiment_id(client: MlflowClient, resources: Resources) -> str:
 def train(resources: Resources) -> TrainResult:
     """Train, log, register and (if it wins) promote one model version."""
     settings = resources.settings.mlflow
-    resources.local_dir("mlflow")
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    client = MlflowClient(settings.tracking_uri)
-    data = load_dataset(resources.store, feature_store(resources))
+    client = resources.mlflow
+    data = load_dataset(resources.store, resources.feature_store)
     fingerprint = data.fingerprint(json.dumps({**PARAMS, "rounds": NUM_ROUNDS}, sort_keys=True))
 
     existing = version_with_fingerprint(client, settings.model_name, fingerprint)

@@ -1,24 +1,69 @@
-"""Resource factories keyed by settings: what a step asks for instead of building clients itself."""
+"""Every client a step uses, built from one settings object: steps ask, never build.
+
+One `Resources` per process and target (the Dagster resources model): each client is built on
+first use from settings and the secret store, and `close()` releases what was built, newest first.
+Where a system has a local and a real implementation, settings choose once, here:
+
+| resource        | embedded                   | stack, kind, oci                       |
+|-----------------|----------------------------|----------------------------------------|
+| `store`         | folders (`file://`)        | S3 (SeaweedFS, OCI Object Storage)     |
+| `secrets`       | `DP_SECRET_*` variables    | OpenBao (token or Kubernetes auth)     |
+| `spark`         | local Spark                | local Spark with s3a (or a cluster)    |
+| `mlflow`        | SQLite registry            | MLflow tracking server                 |
+| `feature_store` | SQLite online, file registry | Redis online, Postgres registry      |
+| `model_client`  | champion scored in process | Open Inference Protocol v2 over HTTP   |
+| `kafka_*`       | (not used)                 | Kafka                                  |
+
+Heavy client libraries are imported only when their resource is first asked for, so an image
+carries only what its app uses (`dp-core[feast]`, `dp-core[model]`, `dp-core[mlflow]`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from dp_core.kafka import API_VERSION, JsonProducer
+from dp_core.logs import get_logger
 from dp_core.secrets import SecretStore, build_secret_store
 from dp_core.settings import Settings, get_settings
 from dp_core.storage import ObjectStore
 
 if TYPE_CHECKING:
+    from feast import FeatureStore
+    from kafka import KafkaConsumer
+    from kafka.admin import KafkaAdminClient
+    from mlflow import MlflowClient
     from pyspark.sql import SparkSession
+
+    from dp_core.model_client import ModelClient
+
+log = get_logger(__name__)
 
 
 @dataclass
 class Resources:
-    """The object store, Spark session, secrets and endpoints of one target, built lazily."""
+    """The clients of one target, built lazily and closed in reverse order of building."""
 
     settings: Settings = field(default_factory=get_settings)
+    _closers: list[Callable[[], Any]] = field(default_factory=list, init=False, repr=False)
+
+    def close(self) -> None:
+        """Release every client built so far, newest first; one failing never skips the rest."""
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                closer()
+            except Exception as exc:  # closing: report and go on with the others
+                log.warning("resource_close_failed", closer=repr(closer), error=str(exc))
+
+    def __enter__(self) -> Resources:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @cached_property
     def secrets(self) -> SecretStore:
@@ -49,11 +94,66 @@ class Resources:
     def spark(self) -> SparkSession:
         from dp_core.spark import build_spark
 
-        return build_spark(self.settings.spark, self.settings.storage, self.s3_credentials)
+        session = build_spark(self.settings.spark, self.settings.storage, self.s3_credentials)
+        self._closers.append(session.stop)
+        return session
 
-    @property
-    def mlflow_tracking_uri(self) -> str:
-        return self.settings.mlflow.tracking_uri
+    @cached_property
+    def mlflow(self) -> MlflowClient:
+        """The tracking and registry client; MLflow's module-level API points at it too."""
+        import mlflow
+
+        self.local_dir("mlflow")
+        mlflow.set_tracking_uri(self.settings.mlflow.tracking_uri)
+        mlflow.set_registry_uri(self.settings.mlflow.tracking_uri)
+        return mlflow.MlflowClient(self.settings.mlflow.tracking_uri)
+
+    @cached_property
+    def feature_store(self) -> FeatureStore:
+        from dp_core.feature_store import feature_store
+
+        return feature_store(self)
+
+    @cached_property
+    def model_client(self) -> ModelClient:
+        """The client `model_server.mode` names; the caller awaits its `start()`."""
+        from dp_core.model_client import InProcessModelClient, V2HttpModelClient
+
+        serving, registry = self.settings.model_server, self.settings.mlflow
+        if serving.mode == "v2_http":
+            return V2HttpModelClient(serving.url, registry.model_name, serving.timeout_s)
+        from dp_core.champion import Champion
+
+        return InProcessModelClient(Champion(self.mlflow, registry, serving.alias_poll_s))
+
+    def kafka_producer(self, **overrides: Any) -> JsonProducer:
+        """A new producer (acks=all, idempotent); flushed on close."""
+        producer = JsonProducer(self.settings.kafka, **overrides)
+        self._closers.append(lambda: producer.flush(timeout_s=5))
+        return producer
+
+    def kafka_consumer(self, *topics: str, **config: Any) -> KafkaConsumer:
+        """A new consumer of `topics` (kafka-python); closed on close."""
+        from kafka import KafkaConsumer
+
+        consumer = KafkaConsumer(
+            *topics,
+            bootstrap_servers=self.settings.kafka.bootstrap_servers,
+            api_version=API_VERSION,
+            **config,
+        )
+        self._closers.append(consumer.close)
+        return consumer
+
+    @cached_property
+    def kafka_admin(self) -> KafkaAdminClient:
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(
+            bootstrap_servers=self.settings.kafka.bootstrap_servers, api_version=API_VERSION
+        )
+        self._closers.append(admin.close)
+        return admin
 
     def local_dir(self, *parts: str) -> str:
         """A folder under the state dir for process-local files (created on demand)."""

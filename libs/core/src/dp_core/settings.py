@@ -115,9 +115,6 @@ class FeastSettings(Section):
     """The feature store: registry and online store; the offline store reads the curated zone."""
 
     project: str = "data_platform"
-    feature_view: str = Field(
-        default="customer_features", description="The curated dataset and its feature view."
-    )
     registry_type: Literal["file", "sql"] = "file"
     registry: str = Field(
         default="", description="Empty: a file under the state dir, or Postgres' `feast` database."

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from dp_cli.stack.credentials import Credentials
+from dp_core.resources import Resources
 from dp_core.settings import Settings
 
 BUCKETS = ("dp-raw", "dp-staging", "dp-curated", "dp-quarantine", "dp-mlflow")
@@ -396,20 +397,17 @@ def _kafka_prepare(ctx: StackContext) -> None:
 
 
 def _kafka_topics(ctx: StackContext) -> None:
-    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.admin import NewTopic
 
     kafka = ctx.settings.kafka
-    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, api_version=(3, 9))
-    try:
-        existing = set(admin.list_topics())
+    with Resources(ctx.settings) as resources:
+        existing = set(resources.kafka_admin.list_topics())
         wanted = [kafka.transactions_topic, kafka.dlq_topic, kafka.predictions_topic]
         missing = [
             NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted if t not in existing
         ]
         if missing:
-            admin.create_topics(missing)
-    finally:
-        admin.close()
+            resources.kafka_admin.create_topics(missing)
 
 
 KAFKA = Service(

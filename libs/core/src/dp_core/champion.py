@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lightgbm as lgb
 import numpy as np
 
+from dp_core.inference import ModelUnavailable
 from dp_core.logs import get_logger
 from dp_core.settings import MlflowSettings
 
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
 log = get_logger(__name__)
-
-
-class ModelUnavailable(RuntimeError):
-    """No model can be scored: the registry is unreachable or has no champion."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,9 @@ class LoadedModel:
         return np.asarray(self.booster.predict(inputs, num_threads=1), dtype="float64")
 
 
-def champion_version(settings: MlflowSettings) -> str:
-    from mlflow import MlflowClient
+def champion_version(client: MlflowClient, settings: MlflowSettings) -> str:
     from mlflow.exceptions import MlflowException
 
-    client = MlflowClient(settings.tracking_uri)
     try:
         return str(
             client.get_model_version_by_alias(settings.model_name, settings.champion_alias).version
@@ -46,10 +45,10 @@ def champion_version(settings: MlflowSettings) -> str:
 
 
 def load_version(settings: MlflowSettings, version: str) -> LoadedModel:
-    """The native LightGBM booster of one registered version (not the pyfunc wrapper)."""
+    """The native LightGBM booster of one registered version (not the pyfunc wrapper), from the
+    registry `Resources.mlflow` pointed MLflow at."""
     import mlflow.lightgbm
 
-    mlflow.set_tracking_uri(settings.tracking_uri)
     booster = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{version}")
     return LoadedModel(settings.model_name, version, booster)
 
@@ -57,7 +56,8 @@ def load_version(settings: MlflowSettings, version: str) -> LoadedModel:
 class Champion:
     """The current champion, reloaded by a background thread when the alias points elsewhere."""
 
-    def __init__(self, settings: MlflowSettings, poll_seconds: float) -> None:
+    def __init__(self, client: MlflowClient, settings: MlflowSettings, poll_seconds: float) -> None:
+        self._client = client
         self._settings = settings
         self._poll_seconds = poll_seconds
         self._model: LoadedModel | None = None
@@ -76,7 +76,7 @@ class Champion:
 
     def refresh(self) -> bool:
         """Load the alias's version if it differs from the one held; True when it changed."""
-        version = champion_version(self._settings)
+        version = champion_version(self._client, self._settings)
         if self._model is not None and self._model.version == version:
             return False
         self._model = load_version(self._settings, version)

@@ -9,9 +9,8 @@ import aiohttp
 import numpy as np
 import orjson
 
-from dp_core.settings import Settings
-from dp_serving.champion import Champion, ModelUnavailable
-from dp_serving.server import INPUT_TENSOR, OUTPUT_TENSOR
+from dp_core.champion import Champion
+from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
 
 JSON = {"content-type": "application/json"}
 NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -39,8 +38,8 @@ class ModelClient(Protocol):
 class InProcessModelClient:
     """Scores with the champion loaded into this process."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._champion = Champion(settings.mlflow, settings.model_server.alias_poll_s)
+    def __init__(self, champion: Champion) -> None:
+        self._champion = champion
 
     async def start(self) -> None:
         self._champion.follow()
@@ -63,10 +62,10 @@ class InProcessModelClient:
 class V2HttpModelClient:
     """Scores through a model server's v2 REST API over one pooled keep-alive session."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._base = settings.model_server.url.rstrip("/")
-        self._model = settings.mlflow.model_name
-        self._timeout = aiohttp.ClientTimeout(total=settings.model_server.timeout_s)
+    def __init__(self, url: str, model: str, timeout_s: float) -> None:
+        self._base = url.rstrip("/")
+        self._model = model
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -116,10 +115,3 @@ class V2HttpModelClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-def build_model_client(settings: Settings) -> ModelClient:
-    """The client the settings name (`model_server.mode`)."""
-    if settings.model_server.mode == "v2_http":
-        return V2HttpModelClient(settings)
-    return InProcessModelClient(settings)

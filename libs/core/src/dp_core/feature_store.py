@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 from feast import FeatureStore, RepoConfig
 from sqlalchemy.engine import make_url
 
+from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
-
-CURATED_DATASET = "customer_features"
 
 
 def repo_config(resources: Resources) -> RepoConfig:
@@ -50,7 +49,7 @@ def with_credentials(database_url: str, postgres: dict[str, str]) -> str:
 
 def curated_uri(resources: Resources) -> str:
     """The curated features as Feast's file source names them (a plain path for local zones)."""
-    return resources.store.uri(Zone.CURATED, CURATED_DATASET).removeprefix("file://")
+    return resources.store.uri(Zone.CURATED, CUSTOMER_FEATURES).removeprefix("file://")
 
 
 def configure_offline_engine(resources: Resources) -> None:

@@ -1,0 +1,57 @@
+"""What the routes depend on, built once per process from `Resources` and handed out by FastAPI.
+
+The lifespan builds `Dependencies` (online features, model client, event sink, metrics, settings)
+and keeps them on the app; routes receive them with `Deps` (`Depends(get_deps)`). Tests and tools
+pass their own features, model or events to `create_app` in place of the real ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from dp_api.events import EventSink, KafkaEvents, NoEvents
+from dp_api.features import OnlineFeatures
+from dp_api.metrics import ApiMetrics
+from dp_core.model_client import ModelClient
+from dp_core.resources import Resources
+from dp_core.settings import ApiSettings
+
+
+@dataclass
+class Dependencies:
+    features: OnlineFeatures
+    model: ModelClient
+    metrics: ApiMetrics
+    events: EventSink
+    settings: ApiSettings
+
+
+def build(
+    resources: Resources,
+    metrics: ApiMetrics,
+    features: OnlineFeatures | None = None,
+    model: ModelClient | None = None,
+    events: EventSink | None = None,
+) -> Dependencies:
+    """The real clients of the target, unless given."""
+    kafka = resources.settings.kafka
+    if events is None:
+        events = KafkaEvents(resources, metrics) if kafka.publish_predictions else NoEvents()
+    return Dependencies(
+        features=features or OnlineFeatures(resources.feature_store),
+        model=model or resources.model_client,
+        metrics=metrics,
+        events=events,
+        settings=resources.settings.api,
+    )
+
+
+def get_deps(request: Request) -> Dependencies:
+    deps: Dependencies = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[Dependencies, Depends(get_deps)]

@@ -1,0 +1,89 @@
+"""The model server's v2 model on a real LightGBM booster, without MLflow: inputs checked the way
+the protocol says, scores equal to the booster's own, readiness following the champion."""
+
+from __future__ import annotations
+
+import asyncio
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+from kserve import InferInput, InferRequest
+from kserve.errors import InvalidInput
+
+from dp_core.champion import LoadedModel
+from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
+from dp_core.model_inputs import INPUTS
+from dp_serving.server import FraudModel
+
+pytestmark = pytest.mark.serving
+ROWS = np.random.default_rng(0).uniform(0, 5, size=(200, len(INPUTS)))
+
+
+@pytest.fixture(scope="module")
+def booster() -> lgb.Booster:
+    labels = (ROWS[:, 0] > 2.5).astype(int)
+    params = {"objective": "binary", "verbose": -1, "num_leaves": 4}
+    return lgb.train(params, lgb.Dataset(ROWS, label=labels), num_boost_round=5)
+
+
+class HeldChampion:
+    """The part of `Champion` the model uses: the loaded version, or none yet."""
+
+    def __init__(self, model: LoadedModel | None) -> None:
+        self._model = model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self) -> LoadedModel:
+        if self._model is None:
+            raise ModelUnavailable("the champion model is not loaded yet")
+        return self._model
+
+    def follow(self) -> None: ...
+
+
+def request(rows: np.ndarray, name: str = INPUT_TENSOR, datatype: str = "FP64") -> InferRequest:
+    tensor = InferInput(name=name, shape=list(rows.shape), datatype=datatype)
+    tensor.set_data_from_numpy(rows.astype("float64" if datatype == "FP64" else "float32"))
+    return InferRequest(model_name="fraud-detector", infer_inputs=[tensor], request_id="r-1")
+
+
+def test_scores_are_the_boosters_own_with_the_version(booster: lgb.Booster) -> None:
+    model = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "7", booster)))  # type: ignore[arg-type]
+    answer = asyncio.run(model.predict(request(ROWS[:3])))
+    assert answer.model_version == "7"
+    output = answer.outputs[0]
+    assert output.name == OUTPUT_TENSOR
+    assert output.shape == [3]
+    assert output.data == pytest.approx(booster.predict(ROWS[:3]).tolist())
+
+
+@pytest.mark.parametrize(
+    ("rows", "name", "problem"),
+    [
+        (ROWS[:2], "features", "expected an input tensor named 'inputs'"),
+        (ROWS[:2, :5], INPUT_TENSOR, "must have shape \\[rows, 11\\]"),
+    ],
+)
+def test_bad_inputs_are_refused_with_the_reason(
+    booster: lgb.Booster, rows: np.ndarray, name: str, problem: str
+) -> None:
+    model = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "1", booster)))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match=problem):
+        asyncio.run(model.predict(request(rows, name)))
+
+
+def test_ready_only_once_a_champion_is_loaded(booster: lgb.Booster) -> None:
+    waiting = FraudModel("fraud-detector", HeldChampion(None))  # type: ignore[arg-type]
+    assert waiting.load() is False
+    assert waiting.ready is False
+    waiting.ready = True  # KServe sets it after load(); the champion decides
+    assert waiting.ready is False
+    with pytest.raises(ModelUnavailable):
+        asyncio.run(waiting.predict(request(ROWS[:1])))
+    loaded = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "1", booster)))  # type: ignore[arg-type]
+    assert loaded.load() is True
