@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 
+from dp_cli.api_process import wait_ready
 from dp_core.model_inputs import INPUTS, build_inputs
 from e2e.target import Target
 
@@ -23,21 +23,9 @@ REQUEST = {
 }
 
 
-def _wait_ready(url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} not ready within {timeout_s}s")
-
-
 @pytest.fixture(scope="module")
 def api(flow: dict[str, Any], target: Target) -> httpx.Client:
-    _wait_ready(f"{target.endpoint('api')}/readyz")
+    wait_ready(f"{target.endpoint('api')}/readyz", None, timeout_s=60)
     return httpx.Client(base_url=target.endpoint("api"), timeout=10)
 
 
@@ -52,7 +40,7 @@ def known_customer(flow: dict[str, Any]) -> str:
 
 def test_v2_metadata_and_infer(flow: dict[str, Any], target: Target) -> None:
     base, name = target.endpoint("serving"), flow["model"]["name"]
-    _wait_ready(f"{base}/v2/health/ready")
+    wait_ready(f"{base}/v2/health/ready", None, timeout_s=60)
     meta = httpx.get(f"{base}/v2/models/{name}").json()
     assert meta["name"] == name
     body = {

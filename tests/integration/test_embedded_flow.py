@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from dp_cli.api_process import wait_ready
 from dp_core.model_inputs import INPUTS
 from dp_core.resources import Resources
 from dp_core.settings import Settings
@@ -135,25 +135,11 @@ def model_server(flow: Flow, free_port: Callable[[], int]) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "dp_cli", "serve"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(f"{base}/v2/health/ready", process)
+        wait_ready(f"{base}/v2/health/ready", process, timeout_s=120)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
-    """Until `url` answers 200; fails the test when the server exits or never gets ready."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server exited with {process.returncode}"
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} was not ready within {timeout_s:.0f} s")
 
 
 def test_model_server_speaks_v2_and_matches_in_process(flow: Flow, model_server: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -122,3 +125,31 @@ def test_context_postgres_uri_carries_generated_credentials(settings: Settings) 
     assert uri.endswith(f"@127.0.0.1:{settings.endpoints.port('postgres')}/feast")
     assert ctx.creds.postgres_password in uri
     assert len(ctx.creds.postgres_password) >= 16
+
+
+def test_a_killed_service_whose_parent_lives_on_counts_as_gone(tmp_path: Path) -> None:
+    """`dp stack run` starts the services and lives on: a service killed then is its zombie,
+    and `dp stack up` (another process) must see it as gone to start it again."""
+    parent_script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_script], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        processes = ProcessDir(tmp_path)
+        processes.pid_file("svc").parent.mkdir(parents=True)
+        processes.pid_file("svc").write_text(str(child))
+        assert processes.pid("svc") == child
+        os.kill(child, signal.SIGKILL)
+        time.sleep(0.5)
+        assert _state(child) == "Z"  # the parent has not reaped it
+        assert processes.pid("svc") is None
+    finally:
+        parent.kill()
+        parent.wait()

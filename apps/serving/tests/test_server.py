@@ -11,9 +11,10 @@ import pytest
 from kserve import InferInput, InferRequest
 from kserve.errors import InvalidInput
 
-from dp_core.champion import LoadedModel
+from dp_core.champion import Champion, LoadedModel
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
 from dp_core.model_inputs import INPUTS
+from dp_core.settings import MlflowSettings
 from dp_serving.server import FraudModel
 
 pytestmark = pytest.mark.serving
@@ -27,23 +28,15 @@ def booster() -> lgb.Booster:
     return lgb.train(params, lgb.Dataset(ROWS, label=labels), num_boost_round=5)
 
 
-class HeldChampion:
-    """The part of `Champion` the model uses: the loaded version, or none yet."""
+class HeldChampion(Champion):
+    """A champion that holds a booster built here instead of following MLflow."""
 
     def __init__(self, model: LoadedModel | None) -> None:
+        super().__init__(client=None, settings=MlflowSettings(), poll_seconds=0)  # type: ignore[arg-type]
         self._model = model
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
-    @property
-    def model(self) -> LoadedModel:
-        if self._model is None:
-            raise ModelUnavailable("the champion model is not loaded yet")
-        return self._model
-
-    def follow(self) -> None: ...
+    def follow(self) -> None:
+        return None
 
 
 def request(rows: np.ndarray, name: str = INPUT_TENSOR, datatype: str = "FP64") -> InferRequest:
@@ -53,7 +46,7 @@ def request(rows: np.ndarray, name: str = INPUT_TENSOR, datatype: str = "FP64") 
 
 
 def test_scores_are_the_boosters_own_with_the_version(booster: lgb.Booster) -> None:
-    model = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "7", booster)))  # type: ignore[arg-type]
+    model = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "7", booster)))
     answer = asyncio.run(model.predict(request(ROWS[:3])))
     assert answer.model_version == "7"
     output = answer.outputs[0]

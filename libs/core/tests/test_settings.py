@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -114,27 +115,19 @@ def test_a_target_without_its_profile_is_an_error_naming_the_file(
         Settings(target="kind")
 
 
-def test_a_misspelled_section_in_a_profile_is_an_error(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("profile", "named"),
+    [
+        ('[model_servr]\nmode = "v2_http"\n', "model_servr"),  # a misspelled section
+        ('[model_server]\nmod = "v2_http"\n', "model_server.mod"),  # a misspelled key
+        ('target = "oci"\n', "target"),  # only the resolver names the target
+    ],
+)
+def test_an_unknown_key_in_a_profile_is_an_error_naming_it(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, profile: str, named: str
 ) -> None:
-    _profiles(clean_env, monkeypatch, stack='[model_servr]\nmode = "v2_http"\n')
-    with pytest.raises(SettingsError, match=r"stack\.toml: unknown keys model_servr"):
-        Settings(target="stack")
-
-
-def test_a_misspelled_key_in_a_profile_section_is_an_error(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _profiles(clean_env, monkeypatch, stack='[model_server]\nmod = "v2_http"\n')
-    with pytest.raises(SettingsError, match=r"unknown keys model_server\.mod"):
-        Settings(target="stack")
-
-
-def test_a_profile_may_not_name_its_target(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _profiles(clean_env, monkeypatch, stack='target = "oci"\n')
-    with pytest.raises(SettingsError, match="unknown keys target"):
+    _profiles(clean_env, monkeypatch, stack=profile)
+    with pytest.raises(SettingsError, match=rf"stack\.toml: unknown keys {re.escape(named)}$"):
         Settings(target="stack")
 
 
@@ -186,3 +179,10 @@ def test_show_names_each_source_and_masks_secrets(
         "environment",
     )
     assert "hunter2" not in str(rows)
+
+
+def test_with_a_tracking_server_artifacts_go_where_the_server_keeps_them(clean_env: Path) -> None:
+    """A local artifact folder would exist only where training ran, not in the serving pod."""
+    assert Settings(target="stack").mlflow.artifact_root == ""
+    embedded = Settings(target="embedded")
+    assert embedded.mlflow.artifact_root == f"file://{embedded.state_dir}/mlflow/artifacts"

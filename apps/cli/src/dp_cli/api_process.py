@@ -25,13 +25,13 @@ def running_api(resources: Resources, keep: bool) -> Iterator[str]:
     settings = resources.settings
     base_url = settings.endpoints.url("api")
     if not settings.api.start_in_run:
-        wait_ready(base_url, None)
+        wait_ready(f"{base_url}/readyz", None)
         yield base_url
         return
     log = open(settings.state_dir / "api.log", "ab")  # noqa: SIM115 - owned by the child
     process = subprocess.Popen([sys.executable, "-m", "dp_cli", "api"], stdout=log, stderr=log)
     try:
-        wait_ready(base_url, process)
+        wait_ready(f"{base_url}/readyz", process)
         yield base_url
         if keep:
             process.wait()
@@ -40,18 +40,21 @@ def running_api(resources: Resources, keep: bool) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-def wait_ready(base_url: str, process: subprocess.Popen[bytes] | None) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def wait_ready(
+    url: str, process: subprocess.Popen[bytes] | None, timeout_s: float = READY_TIMEOUT_S
+) -> None:
+    """Until `url` (a readiness endpoint) answers 200; fails fast when `process` exits."""
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the API exited with {process.returncode}; see api.log")
+            raise RuntimeError(f"the server behind {url} exited with {process.returncode}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise TimeoutError(f"the API at {base_url} was not ready within {READY_TIMEOUT_S:.0f}s")
+    raise TimeoutError(f"{url} was not ready within {timeout_s:.0f}s")
 
 
 def sample_requests(resources: Resources, known: int = 3) -> list[dict[str, Any]]:

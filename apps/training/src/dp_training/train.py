@@ -75,7 +75,11 @@ def _experiment_id(client: MlflowClient, resources: Resources) -> str:
     experiment = client.get_experiment_by_name(settings.experiment)
     if experiment is not None:
         return str(experiment.experiment_id)
-    return client.create_experiment(settings.experiment, artifact_location=settings.artifact_root)
+    # With a tracking server the server chooses (its proxied artifact store, reachable from every
+    # pod); a local folder would exist only where training ran.
+    return client.create_experiment(
+        settings.experiment, artifact_location=settings.artifact_root or None
+    )
 
 
 def train(resources: Resources) -> TrainResult:

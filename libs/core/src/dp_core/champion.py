@@ -48,8 +48,14 @@ def load_version(settings: MlflowSettings, version: str) -> LoadedModel:
     """The native LightGBM booster of one registered version (not the pyfunc wrapper), from the
     registry `Resources.mlflow` pointed MLflow at."""
     import mlflow.lightgbm
+    from mlflow.exceptions import MlflowException
 
-    booster = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{version}")
+    try:
+        booster = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{version}")
+    except (MlflowException, OSError) as exc:
+        raise ModelUnavailable(
+            f"version {version} of '{settings.model_name}' could not be loaded: {exc}"
+        ) from exc
     return LoadedModel(settings.model_name, version, booster)
 
 

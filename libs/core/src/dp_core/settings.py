@@ -105,7 +105,11 @@ class MlflowSettings(Section):
         default=False, description="Use the tracking server (else SQLite under the state dir)."
     )
     tracking_uri: str = Field(default="", description="Empty: the server's endpoint or SQLite.")
-    artifact_root: str = Field(default="", description="Empty means a folder under the state dir.")
+    artifact_root: str = Field(
+        default="",
+        description="Empty: the server's own (proxied) artifact store, or a folder under the "
+        "state dir without a server.",
+    )
     experiment: str = "fraud-detection"
     model_name: str = "fraud-detector"
     champion_alias: str = "champion"
@@ -226,7 +230,7 @@ class Settings(BaseSettings):
             self.mlflow.tracking_uri = (
                 at.url("mlflow") if self.mlflow.server else f"sqlite:///{state}/mlflow/mlflow.db"
             )
-        if not self.mlflow.artifact_root:
+        if not self.mlflow.artifact_root and not self.mlflow.server:
             self.mlflow.artifact_root = f"file://{state}/mlflow/artifacts"
         if not self.feast.registry:
             self.feast.registry = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dp_cli.signals import stop_on_sigterm
 from dp_cli.stack import control
 from dp_core.progress import console
 from dp_core.settings import Target, get_settings
@@ -62,6 +63,7 @@ def run(ctx: typer.Context) -> None:
 
     if not ctx.args:
         raise typer.BadParameter("give the command after `--`, e.g. dp stack run -- pytest e2e")
+    stop_on_sigterm()
     settings = _settings()
     try:
         up(None)

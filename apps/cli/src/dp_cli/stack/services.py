@@ -439,7 +439,8 @@ MLFLOW = Service(
         "--workers",
         "1",
     ],
-    env=lambda ctx: ctx.s3_env(),
+    # As in k8s/base/mlflow: no server-side job runner (unused; its workers cost memory).
+    env=lambda ctx: ctx.s3_env() | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
     healthy=lambda ctx: http_ok(f"{ctx.url('mlflow')}/health"),
     start_timeout_s=120,
 )
