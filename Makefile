@@ -30,6 +30,7 @@ run: setup ## Run the whole flow on TARGET (SERVE=1 leaves the API up)
 ##@ Stack (real services as local processes)
 STACK := $(RUN) dp --target stack stack
 TIMED := bash dev/timed.sh
+# Commands after `$(STACK) run --` run inside the locked environment already (uv run's PATH).
 
 .PHONY: stack-setup
 stack-setup: setup ## Install the stack's servers and jars (Debian packages, Maven Central)
@@ -49,13 +50,14 @@ status: ## Service, URL, healthy or not
 
 ##@ Test
 .PHONY: test
-test: setup ## Every test: lint, unit, integration, k8s validation, then e2e on a stack it starts and stops
+test: setup ## Every test: lint, unit, integration, k8s validation, e2e on the stack, images, e2e on pods
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	$(TIMED) "unit and integration" $(RUN) pytest
 	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
 	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
 	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
-	  '$(RUN) pytest e2e --target stack -ra && $(RUN) python loadtests/gate.py --target stack --duration 20'
+	  'pytest e2e --target stack -ra && python loadtests/gate.py --target stack --duration 20'
+	$(TIMED) "cluster path (images, contract, e2e on pods)" bash dev/containers/cluster-path.sh
 
 .PHONY: load
 load: setup ## Locust at the SLO file's constant rate against TARGET (services up); exits 1 on a miss
@@ -64,7 +66,7 @@ load: setup ## Locust at the SLO file's constant rate against TARGET (services u
 .PHONY: bench
 bench: stack-setup ## Serving path against this machine's limit, freshness, make run: reports/bench.json
 	$(STACK) run -- bash -c \
-	  '$(RUN) dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack $(RUN) python -m bench.run'
+	  'dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack python -m bench.run'
 
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)
@@ -77,28 +79,59 @@ unit: setup ## Unit tests only (no Spark flow)
 ##@ Quality
 ##@ Kubernetes (kind under Tilt, OKE under ArgoCD)
 CHECKOV_VERSION := 3.3.30
-APPS := pipeline features training serving api
+# `kustomize edit set image` (make images); kubectl's built-in kustomize renders.
+KUSTOMIZE_VERSION := v5.7.1
 
 .PHONY: k8s-setup
-k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours); kustomize if no kubectl
+k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours) and kustomize (Go proxy)
 	@test -x .cache/checkov/bin/checkov || { python3 -m venv .cache/checkov && \
 	  .cache/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"; }
-	@command -v kubectl >/dev/null || test -x .cache/bin/kustomize || \
-	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+	@test -x .cache/bin/kustomize || \
+	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: validate-k8s
 validate-k8s: k8s-setup ## Render, schema-validate, policy-check, parity-check the manifests; evaluate the Tiltfile
 	bash dev/cluster/secrets.sh >/dev/null
 	$(RUN) python dev/k8s/validate.py
 
+##@ Containers (images, the registry, the pods target)
+.PHONY: engine-setup
+engine-setup: ## podman + runc with this repo's config, or the Docker that answers; podman's Docker API socket
+	bash dev/containers/engine-setup.sh
+
+.PHONY: base-images
+base-images: engine-setup ## The apps' base image from Debian's packages (debootstrap); rebuilt only when its recipe changes
+	bash dev/containers/base-images.sh
+
+.PHONY: registry-up
+registry-up: engine-setup ## The local image registry on 127.0.0.1:5005 (Debian's docker-registry)
+	bash dev/containers/registry.sh up
+
+.PHONY: registry-down
+registry-down: ## Stop the local registry (its images stay under .dp/registry)
+	bash dev/containers/registry.sh down
+
 .PHONY: images
-images: ## Build every app image for linux/amd64 and linux/arm64 (needs Docker with buildx)
-	@if ! docker info >/dev/null 2>&1; then \
-	  echo "make images needs a running Docker engine (with buildx for two platforms); none answers here."; \
-	  echo "The Dockerfiles are checked by 'make validate-k8s' (checkov); Tilt builds them on kind."; exit 1; fi
-	for app in $(APPS); do \
-	  docker buildx build --platform linux/amd64,linux/arm64 -f apps/$$app/Dockerfile \
-	    -t data-platform/$$app:0.1.0 . || exit 1; done
+images: setup k8s-setup base-images registry-up ## Build every app image, push it, pin its digest in the overlays (BASE=local|public)
+	bash dev/containers/images.sh
+
+.PHONY: image-contract
+image-contract: setup ## Every container of both overlays can start its command in its pinned image
+	$(RUN) python dev/containers/contract.py
+
+.PHONY: pods-up
+pods-up: stack-setup ## The stack's infrastructure, then the kind overlay's own workloads as podman pods
+	$(STACK) up --only openbao --only seaweedfs --only postgres --only redis --only kafka --only prometheus
+	$(RUN) dp --target stack pods up
+
+.PHONY: pods-down
+pods-down: ## Remove the pods and stop the stack's infrastructure
+	$(RUN) dp --target stack pods down
+	$(STACK) down
+
+.PHONY: pods-test
+pods-test: stack-setup ## The e2e suite on the pods target (images pushed by `make images`); tears everything down
+	$(RUN) dp --target stack pods run -- pytest e2e --target pods -ra
 
 .PHONY: cluster-up
 cluster-up: ## Create the kind cluster and its local registry (ctlptl), then `tilt up`

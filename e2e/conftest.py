@@ -35,7 +35,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def target(request: pytest.FixtureRequest) -> Target:
     name = request.config.getoption("--target")
     spec = tomllib.loads((TARGETS / f"{name}.toml").read_text())
-    return Target(name, spec["dp_target"], frozenset(spec["capabilities"]))
+    return Target(
+        name,
+        spec["dp_target"],
+        frozenset(spec["capabilities"]),
+        pods=frozenset(spec.get("pods", [])),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +59,12 @@ def resources(target: Target) -> Resources:
 
 @pytest.fixture(scope="session")
 def flow(target: Target) -> dict[str, Any]:
-    """The whole flow, run once through `dp run`; its report."""
-    runs = target.state_dir / "e2e-runs"
-    target.dp("run", "--rows", str(ROWS), "--days", str(DAYS), env={"DP_RUNS_DIR": str(runs)})
-    return json.loads((runs / "latest" / "report.json").read_text())  # type: ignore[no-any-return]
+    """The whole flow, run once as the target runs it (`dp run`, or the kind overlay's Jobs
+    under `dp pods flow`); its report."""
+    runs = {"DP_RUNS_DIR": str(target.state_dir / "e2e-runs")}
+    if target.pods:
+        target.dp("pods", "flow", env=runs)
+    else:
+        target.dp("run", "--rows", str(ROWS), "--days", str(DAYS), env=runs)
+    runs_dir = Path(runs["DP_RUNS_DIR"])
+    return json.loads((runs_dir / "latest" / "report.json").read_text())  # type: ignore[no-any-return]

@@ -1,9 +1,16 @@
-"""A target of the e2e suite: its endpoints, capabilities and how to run `dp` against it."""
+"""A target of the e2e suite: its endpoints, capabilities and how to run `dp` against it.
+
+How a target runs the flow and controls its services is its own business: on `stack` every
+service is a process of `dp stack`; on `pods` the platform's own workloads are pods of
+`dp pods` (podman) and the infrastructure stays processes, and the flow runs as the kind
+overlay's Jobs. Tests call `stop`, `start`, `kill` and `step` and never care which.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -12,12 +19,24 @@ from typing import Any
 
 from dp_core.settings import Settings
 
+# The batch steps as the kind overlay's Jobs run them (see k8s/base/*/…-job.yaml).
+JOBS = {
+    "generate": "pipeline-generate",
+    "ingest": "pipeline-generate",
+    "stage": "pipeline-stage",
+    "validate": "pipeline-validate",
+    "curate": "pipeline-curate",
+    "features": "features-materialize",
+    "train": "training",
+}
+
 
 @dataclass(frozen=True)
 class Target:
     name: str
     dp_target: str
     capabilities: frozenset[str]
+    pods: frozenset[str] = frozenset()
     state_dir: Path = field(default_factory=lambda: Path(os.environ.get("DP_STATE_DIR", ".dp")))
 
     def endpoint(self, name: str) -> str:
@@ -41,9 +60,37 @@ class Target:
             env={**self.env(), **(env or {})},
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=1800,
             check=check,
         )
 
     def dp_json(self, *args: str) -> dict[str, Any]:
         return json.loads(self.dp(*args).stdout)  # type: ignore[no-any-return]
+
+    # --- what differs between targets ------------------------------------------------------
+
+    def step(self, name: str) -> dict[str, Any]:
+        """Run one batch step where this target runs it; its JSON summary."""
+        if not self.pods:
+            return self.dp_json(name)
+        ran = json.loads(self.dp("pods", "job", JOBS[name]).stdout.splitlines()[-1])
+        summaries: list[dict[str, Any]] = ran["steps"]
+        return summaries[-1]
+
+    def stop(self, service: str) -> None:
+        self._control(service, "down")
+
+    def start(self, service: str) -> None:
+        self._control(service, "up")
+
+    def kill(self, service: str) -> None:
+        """SIGKILL a service: a crash, not a stop (its state is what a crash leaves)."""
+        if service in self.pods:
+            self.dp("pods", "kill", service)
+            return
+        pid = int((self.state_dir / "stack" / "pids" / f"{service}.pid").read_text())
+        os.killpg(pid, signal.SIGKILL)
+
+    def _control(self, service: str, action: str) -> None:
+        group = "pods" if service in self.pods else "stack"
+        self.dp(group, action, "--only", service)

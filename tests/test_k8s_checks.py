@@ -99,7 +99,8 @@ def test_tiltfile_check_fails_on_a_missing_dockerfile(tmp_path: Path) -> None:
 def test_the_repository_tiltfile_declares_every_app_image() -> None:
     declared = evaluate(Path(__file__).parents[1] / "Tiltfile", {})
     assert set(declared.images) == {
-        f"data-platform/{app}" for app in ("pipeline", "features", "training", "serving", "api")
+        f"localhost:5005/data-platform/{app}"
+        for app in ("pipeline", "features", "training", "serving", "api")
     }
     assert declared.contexts == ["kind-data-platform"]
     local = evaluate(Path(__file__).parents[1] / "Tiltfile", {"local": True})

@@ -1,12 +1,15 @@
-"""The part of Tilt's Starlark API our Tiltfile uses, recorded instead of run.
+"""The part of Tilt's Starlark API our Tiltfile uses, recorded (and, where asked, run).
 
 Each builtin checks its arguments the way Tilt would reject them (unknown keywords, missing
 files) and records what it declares, so the checks can ask: does every file, image and resource
-the Tiltfile names exist?
+the Tiltfile names exist? With `run=True` the builtins that Tilt executes while loading the
+Tiltfile do execute, in the Tiltfile's folder: `local()` runs its command and `kustomize()`
+renders with kubectl. Evaluated in a copy of a fresh clone, that is what `tilt up` would meet.
 """
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ KEYWORDS = {
     "sync": set(),
     "run": {"trigger"},
     "fall_back_on": set(),
+    "local": {"quiet", "echo_off", "env", "dir", "command_bat"},
 }
 
 
@@ -40,12 +44,15 @@ class Declared:
     k8s_resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     local_resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     kustomize_paths: list[str] = field(default_factory=list)
+    rendered: dict[str, str] = field(default_factory=dict)
+    local_commands: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     contexts: list[str] = field(default_factory=list)
 
 
-def evaluate(tiltfile: Path, config: dict[str, Any]) -> Declared:
-    """Evaluate `tiltfile` with `config` as `tilt_config.json`; return what it declared."""
+def evaluate(tiltfile: Path, config: dict[str, Any], run: bool = False) -> Declared:
+    """Evaluate `tiltfile` with `config` as `tilt_config.json`; return what it declared.
+    `run`: execute `local()` and `kustomize()` as Tilt does while loading."""
     repo = tiltfile.parent
     seen = Declared()
 
@@ -77,12 +84,29 @@ def evaluate(tiltfile: Path, config: dict[str, Any]) -> Declared:
     def fall_back_on(paths: list[str]) -> dict[str, list[str]]:
         return {"fall_back_on": [must_exist(p) for p in paths]}
 
-    def run(command: str, **kwargs: Any) -> dict[str, Any]:
+    def live_run(command: str, **kwargs: Any) -> dict[str, Any]:
         return {"run": command, "trigger": [must_exist(p) for p in kwargs.get("trigger", [])]}
 
     def kustomize(path: str) -> str:
         seen.kustomize_paths.append(must_exist(path))
-        return path
+        if not run:
+            return path
+        done = subprocess.run(
+            ["kubectl", "kustomize", path], cwd=repo, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise TiltfileError(f"kustomize('{path}') fails while loading: {done.stderr.strip()}")
+        seen.rendered[path] = done.stdout
+        return done.stdout
+
+    def local(command: str, **kwargs: Any) -> str:
+        seen.local_commands.append(command)
+        if not run:
+            return ""
+        done = subprocess.run(command, shell=True, cwd=repo, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise TiltfileError(f"local('{command}') fails while loading: {done.stderr.strip()}")
+        return done.stdout
 
     def local_resource(name: str, cmd: str = "", **kwargs: Any) -> None:
         seen.local_resources[name] = {"cmd": cmd, **kwargs}
@@ -96,8 +120,9 @@ def evaluate(tiltfile: Path, config: dict[str, Any]) -> Declared:
         "docker_build": docker_build,
         "sync": sync,
         "fall_back_on": fall_back_on,
-        "run": run,
+        "run": live_run,
         "kustomize": kustomize,
+        "local": local,
         "k8s_yaml": lambda value: None,
         "local_resource": local_resource,
         "k8s_resource": k8s_resource,

@@ -25,6 +25,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from docker_image.reference import Reference
 from rich.console import Console
 from rich.table import Table
 
@@ -53,7 +54,6 @@ CRDS = crds_dir()
 RENDER = REPO / "k8s" / ".render"
 CHECKOV = REPO / ".cache" / "checkov" / "bin" / "checkov"
 KUSTOMIZE = REPO / ".cache" / "bin" / "kustomize"
-APPS = ("pipeline", "features", "training", "serving", "api")
 console = Console()
 
 
@@ -185,7 +185,7 @@ def run() -> dict[str, Any]:
         path.write_text(yaml.safe_dump_all(rendered.get(label, []), sort_keys=False))
         files.append(path)
     errors["policy"] = policy_failures(files, "kubernetes")
-    errors["policy"] += policy_failures([REPO / f"apps/{a}/Dockerfile" for a in APPS], "dockerfile")
+    errors["policy"] += policy_failures([REPO / "apps" / "Dockerfile"], "dockerfile")
 
     errors["parity"] = differences(
         rendered.get("overlay kind", []), rendered.get("overlay oci", [])
@@ -244,20 +244,28 @@ def _gib(value: str) -> float:
     return float(value[:-2]) * units[value[-2:]] if value[-2:] in units else float(value) / 2**30
 
 
+def image_name(reference: str) -> str:
+    """An image reference's name as Docker (and Tilt, and the kubelet) normalize it:
+    `data-platform/api:1` is `docker.io/data-platform/api`, never
+    `localhost:5005/data-platform/api`."""
+    return str(Reference.parse_normalized_named(reference)["name"])
+
+
 def tilt_names_exist(
     declared: Any, kind_objects: list[dict[str, Any]], config: dict[str, Any]
 ) -> list[str]:
-    """Images built are the images the manifests use; resources are the manifests' workloads."""
+    """Images built are the images the manifests use, compared by normalized name the way Tilt
+    matches them (tags and digests ignored); resources are the manifests' workloads."""
     found = []
     if config.get("local"):
         return [f"no-cluster mode built image {i}" for i in declared.images]
     used = {
-        c["image"].split("/", 1)[1].rsplit(":", 1)[0]
+        image_name(c["image"])
         for obj in kind_objects
         for c in _containers(obj)
-        if c["image"].startswith("localhost:5005/")
+        if "/data-platform/" in image_name(c["image"])
     }
-    built = set(declared.images)
+    built = {image_name(ref) for ref in declared.images}
     found += [f"image {i} is built but no manifest uses it" for i in sorted(built - used)]
     found += [f"image {i} is used but Tilt does not build it" for i in sorted(used - built)]
     workloads = {o["metadata"]["name"] for o in kind_objects if _containers(o)}

@@ -25,14 +25,14 @@ def test_api_503_while_model_server_is_down_then_recovers(
         "country": "DE",
     }
     api = target.endpoint("api")
-    target.dp("stack", "down", "--only", "serving")
+    target.stop("serving")
     try:
         down = httpx.post(f"{api}/v1/predict", json=body, timeout=10)
         assert down.status_code == 503
         assert down.json()["error"] == "model_unavailable"
         assert httpx.get(f"{api}/readyz").status_code == 503
     finally:
-        target.dp("stack", "up", "--only", "serving")
+        target.start("serving")
     deadline = time.monotonic() + 60
     while httpx.post(f"{api}/v1/predict", json=body, timeout=10).status_code != 200:
         assert time.monotonic() < deadline, "the API did not recover"
@@ -41,11 +41,11 @@ def test_api_503_while_model_server_is_down_then_recovers(
 
 def test_rerunning_steps_changes_nothing(flow: dict[str, Any], target: Target) -> None:
     for step in ("ingest", "stage"):
-        target.dp(step)
-    validated = target.dp_json("validate")
+        target.step(step)
+    validated = target.step("validate")
     assert validated["staging_rows"] == flow["rows"]["staging"]
     assert validated["quarantined_rows"] == flow["rows"]["quarantined"]
-    assert target.dp_json("curate")["curated"] == flow["rows"]["curated"]
+    assert target.step("curate")["curated"] == flow["rows"]["curated"]
 
 
 @pytest.mark.requires("s3")
@@ -57,7 +57,8 @@ def test_wrong_s3_credentials_name_the_service(flow: dict[str, Any], target: Tar
     }
     result = target.dp("validate", check=False, env=wrong)
     assert result.returncode == 2
-    assert "S3 at http://127.0.0.1:18333 refused the credentials" in result.stderr
+    s3 = target.settings().storage.endpoint_url
+    assert f"S3 at {s3} refused the credentials" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -65,5 +66,5 @@ def test_wrong_s3_credentials_name_the_service(flow: dict[str, Any], target: Tar
 def test_wrong_openbao_token_names_the_service(flow: dict[str, Any], target: Target) -> None:
     result = target.dp("validate", check=False, env={"BAO_TOKEN": "not-a-token"})
     assert result.returncode == 2
-    assert "OpenBao at http://127.0.0.1:18200 refused the token" in result.stderr
+    assert f"OpenBao at {target.settings().secrets.url} refused the token" in result.stderr
     assert "Traceback" not in result.stderr

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -143,10 +141,9 @@ def test_no_loss_no_duplicates_across_a_sigkill(
         text=True,
     )
     time.sleep(3)
-    pid = int((target.state_dir / "stack" / "pids" / "stream.pid").read_text())
-    os.killpg(pid, signal.SIGKILL)
+    target.kill("stream")
     producer.wait(timeout=60)
-    target.dp("stack", "up", "--only", "stream")
+    target.start("stream")
 
     bad = count // bad_every
     rows = _wait_for_rows(resources, prefix, count - bad)

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 
+from dp_cli.pods.commands import app as pods_app
 from dp_cli.settings_commands import app as settings_app
 from dp_cli.stack.commands import app as stack_app
 from dp_core.errors import explain
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(stack_app, name="stack")
 app.add_typer(settings_app, name="settings")
+app.add_typer(pods_app, name="pods")
 
 DEFAULT_ROWS = 200_000
 DEFAULT_DAYS = 30
@@ -37,13 +39,22 @@ DAYS = typer.Option(DEFAULT_DAYS, min=1, help="Days of activity.")
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     target: Target | None = typer.Option(None, help="Target to run against (sets DP_TARGET)."),
     log_level: str = typer.Option("WARNING", envvar="DP_LOG_LEVEL", help="Log level."),
+    preflight: bool = typer.Option(
+        False, "--preflight", help="Check that the subcommand can run here (imports, tools); exit."
+    ),
 ) -> None:
     if target is not None:
         os.environ["DP_TARGET"] = target.value
         get_settings.cache_clear()
     configure_logging(log_level)
+    if preflight:
+        from dp_cli.preflight import check
+
+        _print(check(ctx.invoked_subcommand or ""))
+        raise typer.Exit(0)
 
 
 def summary(result: Any) -> dict[str, Any]:

@@ -6,9 +6,13 @@ from dp_core.secrets import SecretError
 from dp_core.settings import Settings
 
 
+class MissingDependency(RuntimeError):
+    """This environment lacks a module or tool a command needs; the message names them."""
+
+
 def explain(exc: BaseException, settings: Settings) -> str | None:
     """A one-line explanation of `exc` when it is a known, user-fixable failure; else None."""
-    if isinstance(exc, SecretError):
+    if isinstance(exc, SecretError | MissingDependency):
         return str(exc)
     if isinstance(exc, PermissionError) and settings.storage.endpoint_url:
         return (

@@ -6,12 +6,14 @@ import time
 from datetime import UTC, datetime
 
 import pandas as pd
+from feast.data_source import PushMode
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from dp_core.logs import get_logger
 from dp_core.resources import Resources
 from dp_core.storage import Zone
+from dp_features.repo import FEATURES, PUSH_SOURCE
 from dp_pipeline import curate, stage
 from dp_pipeline.stream.health import Health
 from dp_pipeline.stream.parse import ORIGIN, parse
@@ -141,10 +143,6 @@ class StreamJob:
                 )
 
     def _push_features(self, spark: SparkSession, valid: pd.DataFrame) -> None:
-        from feast.data_source import PushMode
-
-        from dp_features.repo import FEATURES, PUSH_SOURCE
-
         if valid.empty:
             return
         history = pd.concat([self._history, valid[HISTORY_COLUMNS]]).drop_duplicates(

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make images`: every app image from apps/Dockerfile, pushed to the local registry; the pushed
+# digests written into the overlays with `kustomize edit set image`, so deployments pin digests:
+#   kind: localhost:5005/data-platform/<app>@sha256:…   oci: <OCIR path>/data-platform/<app>@sha256:…
+# Figures (build seconds, size, digest) go to reports/images.json.
+#   BASE=local (default): the Debian-built base from `make base-images` (no image registry needed)
+#   BASE=public: the Dockerfile's default base, python:3.11.14-slim-bookworm
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
+
+APPS=(${APPS:-pipeline features training serving api})
+BASE="${BASE:-local}"
+KUSTOMIZE="${KUSTOMIZE:-$REPO/.cache/bin/kustomize}"
+tag="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- apps libs pyproject.toml uv.lock || echo -dirty)"
+base_args=()
+[ "$BASE" = local ] && base_args=(--build-arg "PYTHON_IMAGE=$BASE_PYTHON_IMAGE")
+build_args=()
+[ "$ENGINE" = podman ] && build_args=(--network host --layers)
+# A network that intercepts TLS (a corporate proxy, this sandbox) needs its CA while building.
+ca_bundle="${DP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+[ -s "$ca_bundle" ] && build_args+=(--secret "id=ca_bundle,src=$ca_bundle")
+
+mkdir -p reports "$STATE/images"
+report="reports/images.json"
+echo "{" >"$report.tmp"
+for i in "${!APPS[@]}"; do
+  app="${APPS[$i]}"
+  ref="$REGISTRY/data-platform/$app:$tag"
+  started=$(date +%s)
+  echo "==> build $ref"
+  engine build "${build_args[@]}" "${base_args[@]}" -f apps/Dockerfile --target "$app" \
+    --build-arg "APP=$app" -t "$ref" . >"$STATE/images/$app.build.log" 2>&1 \
+    || { tail -30 "$STATE/images/$app.build.log"; exit 1; }
+  seconds=$(($(date +%s) - started))
+  if [ "$ENGINE" = podman ]; then
+    engine push --digestfile "$STATE/images/$app.digest" "$ref" >/dev/null 2>&1
+    digest="$(cat "$STATE/images/$app.digest")"
+  else
+    engine push "$ref" >/dev/null
+    digest="$(engine image inspect --format '{{index .RepoDigests 0}}' "$ref" | cut -d@ -f2)"
+  fi
+  size=$(engine image inspect --format '{{.Size}}' "$ref")
+  echo "<== $app: $seconds s, $((size / 1000000)) MB, $digest"
+  sep=","; [ "$i" -eq $((${#APPS[@]} - 1)) ] && sep=""
+  printf '  "%s": {"ref": "%s", "digest": "%s", "build_s": %s, "size_mb": %s}%s\n' \
+    "$app" "$ref" "$digest" "$seconds" "$((size / 1000000))" "$sep" >>"$report.tmp"
+  # Pin the digest in both overlays; oci keeps its own OCIR path (the same digest once pushed there).
+  (cd k8s/overlays/kind && "$KUSTOMIZE" edit set image "data-platform/$app=$REGISTRY/data-platform/$app@$digest")
+  ocir="$("$REPO/.venv/bin/python" - "$app" <<'PY'
+import sys, yaml
+images = yaml.safe_load(open("k8s/overlays/oci/common/kustomization.yaml"))["images"]
+print(next(i["newName"] for i in images if i["name"] == f"data-platform/{sys.argv[1]}"))
+PY
+)"
+  (cd k8s/overlays/oci/common && "$KUSTOMIZE" edit set image "data-platform/$app=$ocir@$digest")
+done
+echo "}" >>"$report.tmp"
+mv "$report.tmp" "$report"
+echo "images pushed to $REGISTRY; digests in k8s/overlays/kind, k8s/overlays/oci/common and $report"
