@@ -46,15 +46,15 @@ for i in "${!APPS[@]}"; do
   printf '  "%s": {"ref": "%s", "digest": "%s", "build_s": %s, "size_mb": %s}%s\n' \
     "$app" "$ref" "$digest" "$seconds" "$((size / 1000000))" "$sep" >>"$report.tmp"
   # Pin the digest in both overlays; oci keeps its own OCIR path (the same digest once pushed there).
-  (cd k8s/overlays/kind && "$KUSTOMIZE" edit set image "data-platform/$app=$REGISTRY/data-platform/$app@$digest")
+  (cd k8s/overlays/kind/images && "$KUSTOMIZE" edit set image "data-platform/$app=$REGISTRY/data-platform/$app@$digest")
   ocir="$("$REPO/.venv/bin/python" - "$app" <<'PY'
 import sys, yaml
-images = yaml.safe_load(open("k8s/overlays/oci/common/kustomization.yaml"))["images"]
+images = yaml.safe_load(open("k8s/overlays/oci/common/images/kustomization.yaml"))["images"]
 print(next(i["newName"] for i in images if i["name"] == f"data-platform/{sys.argv[1]}"))
 PY
 )"
-  (cd k8s/overlays/oci/common && "$KUSTOMIZE" edit set image "data-platform/$app=$ocir@$digest")
+  (cd k8s/overlays/oci/common/images && "$KUSTOMIZE" edit set image "data-platform/$app=$ocir@$digest")
 done
 echo "}" >>"$report.tmp"
 mv "$report.tmp" "$report"
-echo "images pushed to $REGISTRY; digests in k8s/overlays/kind, k8s/overlays/oci/common and $report"
+echo "images pushed to $REGISTRY; digests in k8s/overlays/kind/images, k8s/overlays/oci/common/images and $report"

@@ -9,16 +9,17 @@ import pandas as pd
 import pytest
 
 from dp_api.features import OnlineFeatures
+from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
-from dp_features.repo import FEATURES, feature_refs
+from dp_features.repo import FEATURES, VIEW, feature_refs
 from dp_features.steps import training_set
 
 
 @pytest.fixture(scope="module")
 def curated(flow: dict[str, Any], resources: Resources) -> pd.DataFrame:
     store = resources.store
-    return store.read_parquet(store.uri(Zone.CURATED, "customer_features"))
+    return store.read_parquet(store.uri(Zone.CURATED, CUSTOMER_FEATURES))
 
 
 def test_online_values_are_each_customers_latest_state(
@@ -70,3 +71,30 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
 
     assert asyncio.run(read_all()) == [features.read(c) for c in customers]
     assert all(v is None for v in features.read("c-never-seen").values())
+
+
+@pytest.mark.requires("services")
+def test_redis_holds_each_customers_latest_event_time(
+    curated: pd.DataFrame, resources: Resources
+) -> None:
+    """Read Redis itself (redis-py, Feast's documented key layout), not through our reader:
+    each curated customer has a hash whose event time is their latest curated row's."""
+    import redis
+    from feast.infra.key_encoding_utils import serialize_entity_key
+    from feast.protos.feast.types.EntityKey_pb2 import EntityKey
+    from feast.protos.feast.types.Value_pb2 import Value
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    settings = resources.settings
+    client = redis.Redis(
+        host=settings.endpoints.host, port=settings.endpoints.port("redis"), socket_timeout=5
+    )
+    latest = curated.groupby("customer_id")["event_timestamp"].max()
+    sample = sorted(latest.index)[:25]
+    for customer in sample:
+        entity = EntityKey(join_keys=["customer_id"], entity_values=[Value(string_val=customer)])
+        key = serialize_entity_key(entity, entity_key_serialization_version=3)
+        stored = client.hget(key + settings.feast.project.encode(), f"_ts:{VIEW}")
+        assert stored is not None, f"no online row for {customer}"
+        seconds = Timestamp.FromString(stored).seconds
+        assert seconds == int(pd.Timestamp(latest[customer]).timestamp()), customer

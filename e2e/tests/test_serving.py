@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pandas as pd
+import numpy as np
 import pytest
 
 from dp_cli.api_process import wait_ready
-from dp_core.model_inputs import INPUTS, build_inputs
+from dp_core.model_inputs import INPUTS
+from e2e.expected import model_inputs
 from e2e.target import Target
 
 pytestmark = pytest.mark.requires("api", "serving")
@@ -64,12 +65,8 @@ def test_api_score_equals_the_model_servers(
     request = {**REQUEST, "customer_id": known_customer}
     prediction = api.post("/v1/predict", json=request).json()
     assert prediction["cold_start"] is False
-    row = {
-        **request,
-        **prediction["features"],
-        "event_timestamp": pd.Timestamp(request["timestamp"]),
-    }
-    inputs = build_inputs(pd.DataFrame([row])).to_numpy()
+    # The inputs as documented, computed here (e2e/expected.py), not by the API's own function.
+    inputs = np.asarray([model_inputs(request, prediction["features"])])
     body = {
         "inputs": [
             {

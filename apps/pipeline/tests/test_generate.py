@@ -41,6 +41,7 @@ def test_files_carry_two_percent_defects(settings: Settings) -> None:
     assert summary == {
         "rows": SPEC.rows + per_kind,
         "clean_rows": SPEC.rows,
+        "days": SPEC.days,
         "defects_per_kind": per_kind,
     }
     assert len(frame) == SPEC.rows + per_kind

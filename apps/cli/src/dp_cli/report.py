@@ -51,6 +51,7 @@ def build_report(
     train = steps["train"]
     return {
         "target": resources.settings.target.value,
+        "generated": steps["generate"],
         "rows": zones,
         "invariant": {
             "raw == staging + quarantined + duplicates": zones["raw"]

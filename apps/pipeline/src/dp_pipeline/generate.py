@@ -164,4 +164,9 @@ def generate(resources: Resources, spec: GenerateSpec) -> dict[str, int]:
         folder.mkdir(parents=True)
         day.drop(columns="date").to_csv(folder / "part-00000.csv", index=False)
     per_kind = int(spec.rows * DEFECT_RATE) // len(DEFECT_KINDS)
-    return {"rows": len(frame), "clean_rows": spec.rows, "defects_per_kind": per_kind}
+    return {
+        "rows": len(frame),
+        "clean_rows": spec.rows,
+        "days": spec.days,
+        "defects_per_kind": per_kind,
+    }
