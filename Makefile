@@ -119,19 +119,24 @@ images: setup k8s-setup base-images registry-up ## Build every app image, push i
 image-contract: setup ## Every container of both overlays can start its command in its pinned image
 	$(RUN) python dev/containers/contract.py
 
+# The pods target keeps its own state (infrastructure data, credentials), apart from the stack's:
+# a target starts from what it made itself (the stack's streamed features would otherwise sit in
+# Redis newer than anything the pods' batch flow materialises).
+PODS := DP_STATE_DIR=$(CURDIR)/.dp/pods-target $(RUN) dp --target stack
+
 .PHONY: pods-up
 pods-up: stack-setup ## The stack's infrastructure, then the kind overlay's own workloads as podman pods
-	$(STACK) up --only openbao --only seaweedfs --only postgres --only redis --only kafka --only prometheus
-	$(RUN) dp --target stack pods up
+	$(PODS) stack up --only openbao --only seaweedfs --only postgres --only redis --only kafka --only prometheus
+	$(PODS) pods up
 
 .PHONY: pods-down
 pods-down: ## Remove the pods and stop the stack's infrastructure
-	$(RUN) dp --target stack pods down
-	$(STACK) down
+	$(PODS) pods down
+	$(PODS) stack down
 
 .PHONY: pods-test
 pods-test: stack-setup ## The e2e suite on the pods target (images pushed by `make images`); tears everything down
-	$(RUN) dp --target stack pods run -- pytest e2e --target pods -ra
+	$(PODS) pods run -- pytest e2e --target pods -ra
 
 .PHONY: cluster-up
 cluster-up: ## Create the kind cluster and its local registry (ctlptl), then `tilt up`

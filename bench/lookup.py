@@ -9,7 +9,6 @@ from feast.infra.online_stores.helpers import _mmh3, _redis_key
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 
-from dp_api.features import OnlineFeatures
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 from dp_features.repo import ENTITY_KEY, FEATURES, VIEW
@@ -32,7 +31,7 @@ def _customer(i: int) -> str:
 
 async def feature_lookup(settings: Settings) -> dict[str, float]:
     """The API's read path (`OnlineFeatures.aread`), one customer per call."""
-    features = OnlineFeatures(Resources(settings).feature_store)
+    features = Resources(settings).online_features(VIEW, FEATURES, ENTITY_KEY)
     await features.aread(_customer(0))
     seconds = []
     for i in range(READS):

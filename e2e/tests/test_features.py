@@ -8,11 +8,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from dp_api.features import OnlineFeatures
 from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
-from dp_features.repo import FEATURES, VIEW, feature_refs
+from dp_features.repo import ENTITY_KEY, FEATURES, VIEW, feature_refs
 from dp_features.steps import training_set
 
 
@@ -63,7 +62,7 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
     curated: pd.DataFrame, resources: Resources
 ) -> None:
     """The request path's read (Feast's async online store where it has one) = the SDK's."""
-    features = OnlineFeatures(resources.feature_store)
+    features = resources.online_features(VIEW, FEATURES, ENTITY_KEY)
     customers = [*sorted(curated["customer_id"].unique())[:10], "c-never-seen"]
 
     async def read_all() -> list[dict[str, Any]]:

@@ -37,6 +37,20 @@ def test_row_counts_per_zone_match_the_report(flow: dict[str, Any], resources: R
     assert rows["duplicates"] > 0
 
 
+def test_every_defect_the_generator_injected_is_accounted_for(
+    flow: dict[str, Any], resources: Resources
+) -> None:
+    """Expected from the generator's contract, not from the validation's own counts: 2 % of the
+    rows are defects, split evenly over five kinds; a replayed id is a duplicate, the four other
+    kinds (missing field, negative amount, bad currency, unparsable time) are quarantined."""
+    generated = flow["generated"]
+    per_kind = int(generated["clean_rows"] * 0.02) // 5
+    assert generated["defects_per_kind"] == per_kind
+    assert _rows(resources, Zone.RAW) == generated["clean_rows"] + per_kind
+    assert _rows(resources, Zone.QUARANTINE) == 4 * per_kind
+    assert _rows(resources, Zone.STAGING) == generated["clean_rows"] - 4 * per_kind
+
+
 def test_every_quarantined_row_has_a_known_reason(
     flow: dict[str, Any], resources: Resources
 ) -> None:

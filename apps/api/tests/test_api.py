@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from dp_api.app import create_app
-from dp_api.features import FeaturesUnavailable
 from dp_core.inference import ModelUnavailable
 from dp_core.model_client import Scores
 from dp_core.model_inputs import INPUTS
+from dp_core.online_features import FeaturesUnavailable
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 from dp_features.repo import FEATURES

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from dp_api import deps as dependencies
 from dp_api import errors
 from dp_api.events import EventSink
-from dp_api.features import OnlineFeatures
 from dp_api.metrics import ApiMetrics
 from dp_api.observe import ObserveLatency
 from dp_api.routes import router
 from dp_core.model_client import ModelClient
+from dp_core.online_features import OnlineFeatures
 from dp_core.resources import Resources
 
 

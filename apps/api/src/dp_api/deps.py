@@ -13,11 +13,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from dp_api.events import EventSink, KafkaEvents, NoEvents
-from dp_api.features import OnlineFeatures
 from dp_api.metrics import ApiMetrics
 from dp_core.model_client import ModelClient
+from dp_core.online_features import OnlineFeatures
 from dp_core.resources import Resources
 from dp_core.settings import ApiSettings
+from dp_features.repo import ENTITY_KEY, FEATURES, VIEW
 
 
 @dataclass
@@ -41,7 +42,7 @@ def build(
     if events is None:
         events = KafkaEvents(resources, metrics) if kafka.publish_predictions else NoEvents()
     return Dependencies(
-        features=features or OnlineFeatures(resources.feature_store),
+        features=features or resources.online_features(VIEW, FEATURES, ENTITY_KEY),
         model=model or resources.model_client,
         metrics=metrics,
         events=events,

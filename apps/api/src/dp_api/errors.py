@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from dp_api.deps import get_deps
-from dp_api.features import FeaturesUnavailable
 from dp_api.schemas import Problem
 from dp_core.inference import ModelUnavailable
+from dp_core.online_features import FeaturesUnavailable
 
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "The model server or the online store is down."}

@@ -13,9 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dp_api.deps import Deps
 from dp_api.errors import INVALID, UNAVAILABLE
-from dp_api.features import FeaturesUnavailable
 from dp_api.schemas import Decision, Prediction, Transaction
 from dp_core.model_inputs import input_row
+from dp_core.online_features import FeaturesUnavailable
 from dp_core.settings import ApiSettings
 
 READINESS_PROBE_CUSTOMER = "__readiness_probe__"

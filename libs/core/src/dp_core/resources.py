@@ -11,6 +11,7 @@ Where a system has a local and a real implementation, settings choose once, here
 | `spark`         | local Spark                | local Spark with s3a (or a cluster)    |
 | `mlflow`        | SQLite registry            | MLflow tracking server                 |
 | `feature_store` | SQLite online, file registry | Redis online, Postgres registry      |
+| `online_features` | Feast SDK read          | one Redis HMGET (Feast's key layout)   |
 | `model_client`  | champion scored in process | Open Inference Protocol v2 over HTTP   |
 | `kafka_*`       | (not used)                 | Kafka                                  |
 
@@ -20,7 +21,7 @@ carries only what its app uses (`dp-core[feast]`, `dp-core[model]`, `dp-core[mlf
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from dp_core.model_client import ModelClient
+    from dp_core.online_features import OnlineFeatures
 
 log = get_logger(__name__)
 
@@ -125,6 +127,14 @@ class Resources:
         from dp_core.champion import Champion
 
         return InProcessModelClient(Champion(self.mlflow, registry, serving.alias_poll_s))
+
+    def online_features(
+        self, view: str, features: Sequence[str], entity_key: str
+    ) -> OnlineFeatures:
+        """A reader of one feature view's online values (one Redis HMGET on Redis)."""
+        from dp_core.online_features import OnlineFeatures
+
+        return OnlineFeatures(self.feature_store, view, features, entity_key)
 
     def kafka_producer(self, **overrides: Any) -> JsonProducer:
         """A new producer (acks=all, idempotent); flushed on close."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from anyio import to_thread
@@ -12,8 +13,6 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 from feast.type_map import feast_value_type_to_python_type
 from redis import asyncio as aioredis
-
-from dp_features.repo import ENTITY_KEY, FEATURES, VIEW, feature_refs
 
 
 class FeaturesUnavailable(RuntimeError):
@@ -30,13 +29,17 @@ class OnlineFeatures:
     Other stores (SQLite, Redis cluster or sentinel) go through the Feast SDK in a thread.
     """
 
-    def __init__(self, store: FeatureStore) -> None:
+    def __init__(
+        self, store: FeatureStore, view: str, features: Sequence[str], entity_key: str
+    ) -> None:
         self._store = store
-        self._refs = feature_refs()
+        self._features = tuple(features)
+        self._entity_key = entity_key
+        self._refs = [f"{view}:{name}" for name in self._features]
         config = store.config
         self._project = config.project
         self._key_version = config.entity_key_serialization_version
-        self._fields = [_mmh3(f"{VIEW}:{name}") for name in FEATURES]
+        self._fields = [_mmh3(ref) for ref in self._refs]
         self._redis: aioredis.Redis | None = None
         online = config.online_store
         if isinstance(online, RedisOnlineStoreConfig) and online.redis_type == RedisType.redis:
@@ -47,22 +50,24 @@ class OnlineFeatures:
     def read(self, customer_id: str) -> dict[str, Any]:
         try:
             values = self._store.get_online_features(
-                features=self._refs, entity_rows=[{ENTITY_KEY: customer_id}]
+                features=self._refs, entity_rows=[{self._entity_key: customer_id}]
             ).to_dict()
         except Exception as exc:  # any store failure is the same fact to the caller
             raise FeaturesUnavailable(f"online store unreachable: {exc!r}") from exc
-        return {name: values[name][0] for name in FEATURES}
+        return {name: values[name][0] for name in self._features}
 
     async def aread(self, customer_id: str) -> dict[str, Any]:
         if self._redis is None:
             return await to_thread.run_sync(self.read, customer_id)
-        entity = EntityKey(join_keys=[ENTITY_KEY], entity_values=[Value(string_val=customer_id)])
+        entity = EntityKey(
+            join_keys=[self._entity_key], entity_values=[Value(string_val=customer_id)]
+        )
         key = _redis_key(self._project, entity, self._key_version)
         try:
             raw = await self._redis.execute_command("HMGET", key, *self._fields)
         except Exception as exc:  # any store failure is the same fact to the caller
             raise FeaturesUnavailable(f"online store unreachable: {exc!r}") from exc
-        return {name: _python(value) for name, value in zip(FEATURES, raw, strict=True)}
+        return {name: _python(value) for name, value in zip(self._features, raw, strict=True)}
 
 
 def _python(raw: bytes | None) -> Any:
