@@ -5,15 +5,20 @@ in plain Python over the raw events: counts and sums over the last 1 h / 24 h / 
 transaction itself included, and the events at most the window's length minus one second before
 it: the curated zone's windows are ranges of whole seconds), the
 7-day average, distinct merchants over 24 h, the time of the transaction, the seconds since the
-previous one, its amount. Money is rounded to cents, as the curated zone stores it.
+previous one, its amount. Money is rounded to cents, half up, as the curated zone stores it;
+where two implementations sum floats in another order a tie can land a cent apart, so money is
+compared to the cent (`CENT`).
 """
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
+CENT = 0.01 + 1e-9
+MONEY = ("amount_sum_1h", "amount_sum_24h", "amount_sum_7d", "amount_avg_7d", "last_amount")
 WINDOW_SECONDS = {"1h": 3_600, "24h": 86_400, "7d": 7 * 86_400}
 
 
@@ -31,10 +36,10 @@ def latest_state(events: pd.DataFrame) -> dict[str, dict[str, Any]]:
         for name, length in WINDOW_SECONDS.items():
             inside = ordered[ordered["_t"] >= now - (length - 1)]
             state[f"txn_count_{name}"] = len(inside)
-            state[f"amount_sum_{name}"] = round(float(inside["amount"].sum()), 2)
+            state[f"amount_sum_{name}"] = cents(sum(inside["amount"]))
         week = ordered[ordered["_t"] >= now - (WINDOW_SECONDS["7d"] - 1)]
         day = ordered[ordered["_t"] >= now - (WINDOW_SECONDS["24h"] - 1)]
-        state["amount_avg_7d"] = round(float(week["amount"].mean()), 2)
+        state["amount_avg_7d"] = cents(sum(week["amount"]) / len(week))
         state["distinct_merchants_24h"] = day["merchant_id"].nunique()
         state["last_txn_at"] = now
         previous = ordered["_t"].iloc[-2] if len(ordered) > 1 else None
@@ -77,3 +82,8 @@ def model_inputs(transaction: dict[str, Any], features: dict[str, Any]) -> list[
 
 def _position(values: tuple[str, ...], value: str) -> float:
     return float(values.index(value)) if value in values else -1.0
+
+
+def cents(value: float) -> float:
+    """Rounded to cents, half up (48.665 → 48.67), from the value's shortest decimal form."""
+    return float(Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

@@ -20,7 +20,7 @@ from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import FEATURES, feature_refs
 from dp_pipeline.messages import BAD_KINDS
-from e2e.expected import latest_state
+from e2e.expected import CENT, MONEY, latest_state
 from e2e.target import Target
 
 pytestmark = pytest.mark.requires("streaming", "kafka")
@@ -179,7 +179,11 @@ def test_no_loss_no_duplicates_across_a_sigkill(
         )
         matches = all(
             online.loc[customers, name].astype(float).tolist()
-            == pytest.approx(latest.loc[customers, name].astype(float).tolist(), nan_ok=True)
+            == pytest.approx(
+                latest.loc[customers, name].astype(float).tolist(),
+                nan_ok=True,
+                abs=CENT if name in MONEY else None,
+            )
             for name in FEATURES
         )
         if matches or time.monotonic() > deadline:
@@ -187,7 +191,9 @@ def test_no_loss_no_duplicates_across_a_sigkill(
         time.sleep(2)
     for name in FEATURES:
         assert online.loc[customers, name].astype(float).tolist() == pytest.approx(
-            latest.loc[customers, name].astype(float).tolist(), nan_ok=True
+            latest.loc[customers, name].astype(float).tolist(),
+            nan_ok=True,
+            abs=CENT if name in MONEY else None,
         ), name
 
 
