@@ -32,14 +32,17 @@ class Flow:
     report: dict[str, Any]
 
     def dp(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "dp_cli", *args],
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
-            check=True,
         )
+        assert done.returncode == 0, (
+            f"dp {' '.join(args)}: exit {done.returncode}\n{done.stderr[-3000:]}"
+        )
+        return done
 
     def step_json(self, *args: str) -> dict[str, Any]:
         out = self.dp(*args).stdout
