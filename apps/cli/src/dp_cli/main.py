@@ -228,11 +228,11 @@ def leave(code: object) -> None:
     """Exit with `code` after the atexit handlers, skipping the interpreter's finalization.
 
     Every command closes its resources itself, so finalization has nothing left to do but tear
-    down native libraries, and that can abort: Arrow's worker threads still joinable when its
-    statics are destroyed end in `terminate called without an active exception` (SIGABRT) after
-    a step had finished and printed its result (apache/arrow#34314; seen here in `dp validate`
-    about once in 20 runs on a loaded machine). The atexit handlers still run (Spark's gateway,
-    MLflow's queues), then the streams are flushed and the process ends.
+    down native libraries, and that can abort: `dp validate` ended in `terminate called without
+    an active exception` (SIGABRT, a native thread still joinable at teardown) after it had
+    printed its result, about once in 20 runs on a loaded machine; Arrow has the same report
+    (apache/arrow#34314). The atexit handlers still run (Spark's gateway, MLflow's queues), then
+    the streams are flushed and the process ends.
     """
     if code is None:
         code = 0
