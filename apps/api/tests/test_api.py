@@ -2,93 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from dp_api.app import create_app
-from dp_core.inference import ModelUnavailable
-from dp_core.model_client import Scores
+from apps.api.tests.fakes import BODY, FakeEvents, FakeFeatures, FakeModel
 from dp_core.model_inputs import INPUTS
-from dp_core.online_features import FeaturesUnavailable
-from dp_core.resources import Resources
-from dp_core.settings import Settings
-from dp_features.repo import FEATURES
 
 pytestmark = pytest.mark.api
-KNOWN = {name: 1.0 for name in FEATURES} | {"amount_avg_7d": 20.0, "last_txn_at": 1.79e9}
-BODY = {
-    "customer_id": "c-0000001",
-    "merchant_id": "m-1",
-    "amount": 42.5,
-    "currency": "EUR",
-    "channel": "online",
-    "country": "DE",
-    "timestamp": "2026-11-01T12:00:00Z",
-}
-
-
-class FakeFeatures:
-    def __init__(self) -> None:
-        self.down = False
-
-    async def aread(self, customer_id: str) -> dict[str, Any]:
-        if self.down:
-            raise FeaturesUnavailable("online store unreachable: fake")
-        return KNOWN if customer_id == BODY["customer_id"] else dict.fromkeys(FEATURES)
-
-
-class FakeModel:
-    def __init__(self) -> None:
-        self.down = False
-        self.seen: list[np.ndarray] = []
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def ready(self) -> bool:
-        return not self.down
-
-    async def predict(self, inputs: np.ndarray) -> Scores:
-        if self.down:
-            raise ModelUnavailable("model server at http://x is unreachable")
-        self.seen.append(inputs)
-        return Scores([0.7], "fraud-detector", "3")
-
-
-class FakeEvents:
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any]]] = []
-
-    def publish(self, key: str, event: dict[str, Any]) -> None:
-        self.published.append((key, event))
-
-    def close(self) -> None: ...
-
-
-@pytest.fixture
-def fakes() -> tuple[FakeFeatures, FakeModel]:
-    return FakeFeatures(), FakeModel()
-
-
-@pytest.fixture
-def events() -> FakeEvents:
-    return FakeEvents()
-
-
-@pytest.fixture
-def client(
-    settings: Settings, fakes: tuple[FakeFeatures, FakeModel], events: FakeEvents
-) -> Iterator[TestClient]:
-    features, model = fakes
-    app = create_app(Resources(settings), features=features, model=model, events=events)  # type: ignore[arg-type]
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def test_valid_transaction_is_scored_with_its_features(
@@ -144,7 +65,7 @@ def test_invalid_payload_gets_422_naming_the_field(
     assert answer.status_code == 422
     body = answer.json()
     assert body["error"] == "invalid_request"
-    assert field in body["message"]
+    assert field in body["detail"]
 
 
 def test_missing_body_gets_422(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from dp_api import deps as dependencies
 from dp_api import errors
 from dp_api.events import EventSink
+from dp_api.limits import LimitBody
 from dp_api.metrics import ApiMetrics
 from dp_api.observe import ObserveLatency
 from dp_api.routes import router
@@ -45,6 +46,11 @@ def create_app(
         version="0.1.0",
         description="Scores card transactions with the champion fraud model.",
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        LimitBody,
+        max_bytes=resources.settings.api.max_body_bytes,
+        refused=metrics.errors.labels("request_too_large").inc,
     )
     app.add_middleware(ObserveLatency, histogram=metrics.latency)
     errors.install(app)

@@ -38,15 +38,16 @@ def build(
     events: EventSink | None = None,
 ) -> Dependencies:
     """The real clients of the target, unless given."""
-    kafka = resources.settings.kafka
+    kafka, api = resources.settings.kafka, resources.settings.api
     if events is None:
         events = KafkaEvents(resources, metrics) if kafka.publish_predictions else NoEvents()
     return Dependencies(
-        features=features or resources.online_features(VIEW, FEATURES, ENTITY_KEY),
+        features=features
+        or resources.online_features(VIEW, FEATURES, ENTITY_KEY, timeout_s=api.deadline_s),
         model=model or resources.model_client,
         metrics=metrics,
         events=events,
-        settings=resources.settings.api,
+        settings=api,
     )
 
 

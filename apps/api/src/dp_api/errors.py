@@ -1,36 +1,70 @@
-"""Every error the API answers, in one shape (`Problem`): 422 for bad input, 503 for a dead
-dependency, never a 500 for either."""
+"""Every error the API answers, as problem+json (`Problem`): 4xx for what the client sent, 503
+for a dependency that is down, slow or answers garbage; never a 500 for any of these."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from dp_api.deps import get_deps
 from dp_api.schemas import Problem
-from dp_core.inference import ModelUnavailable
+from dp_core.inference import ModelRejected, ModelUnavailable
 from dp_core.online_features import FeaturesUnavailable
 
+PROBLEM_JSON = "application/problem+json"
+TITLES = {
+    "invalid_request": "The request is not a valid transaction.",
+    "unreadable_request": "The request body cannot be read as JSON text.",
+    "not_found": "There is nothing at this path.",
+    "method_not_allowed": "This path does not take this method.",
+    "request_too_large": "The request body is larger than the API accepts.",
+    "unscorable_transaction": "The model server refused this transaction's inputs.",
+    "model_unavailable": "The model server is down, slow or answered garbage.",
+    "features_unavailable": "The online store is down, slow or holds garbage.",
+}
+
+
+HTTP_ERRORS = {
+    400: "unreadable_request",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": Problem, "description": "The model server or the online store is down."}
+    503: {"model": Problem, "description": "A dependency is down, slow or broken."}
 }
 INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": Problem, "description": "The transaction is not valid."}
+    413: {"model": Problem, "description": "The body is larger than `api.max_body_bytes`."},
+    422: {"model": Problem, "description": "The transaction is not valid."},
 }
 
 
 def problem(
-    status: int, error: str, message: str, detail: list[dict[str, object]] | None = None
+    status: int, error: str, detail: str, errors: list[dict[str, object]] | None = None
 ) -> JSONResponse:
-    body = Problem(error=error, message=message, detail=detail).model_dump(exclude_none=True)
-    return JSONResponse(status_code=status, content=body)
+    body = Problem(
+        type=f"/problems/{error}",
+        title=TITLES[error],
+        status=status,
+        detail=detail,
+        error=error,
+        errors=errors,
+    )
+    return JSONResponse(
+        status_code=status, content=body.model_dump(exclude_none=True), media_type=PROBLEM_JSON
+    )
 
 
 def install(app: FastAPI) -> None:
     """Register the handlers; each counts its error kind."""
+
+    def answer(request: Request, status: int, error: str, detail: str) -> JSONResponse:
+        get_deps(request).metrics.errors.labels(error).inc()
+        return problem(status, error, detail)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -42,12 +76,22 @@ def install(app: FastAPI) -> None:
         summary = "; ".join(f"{e['field'] or 'body'}: {e['problem']}" for e in errors)
         return problem(422, "invalid_request", summary, errors)
 
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        """Starlette's and FastAPI's own HTTP errors (unreadable body, no route, wrong method)."""
+        error = HTTP_ERRORS.get(exc.status_code)
+        if error is None:
+            return await http_exception_handler(request, exc)
+        return answer(request, exc.status_code, error, str(exc.detail))
+
+    @app.exception_handler(ModelRejected)
+    async def rejected(request: Request, exc: ModelRejected) -> JSONResponse:
+        return answer(request, 422, "unscorable_transaction", str(exc))
+
     @app.exception_handler(ModelUnavailable)
     async def no_model(request: Request, exc: ModelUnavailable) -> JSONResponse:
-        get_deps(request).metrics.errors.labels("model_unavailable").inc()
-        return problem(503, "model_unavailable", str(exc))
+        return answer(request, 503, "model_unavailable", str(exc))
 
     @app.exception_handler(FeaturesUnavailable)
     async def no_features(request: Request, exc: FeaturesUnavailable) -> JSONResponse:
-        get_deps(request).metrics.errors.labels("features_unavailable").inc()
-        return problem(503, "features_unavailable", str(exc))
+        return answer(request, 503, "features_unavailable", str(exc))

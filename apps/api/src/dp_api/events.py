@@ -62,6 +62,9 @@ class KafkaEvents:
             self._producer.send(self._topic, key, event)
         except BufferError:
             self._dropped.labels("buffer_full").inc()
+        except Exception as exc:  # whatever the producer raises, the answer still goes out
+            self._dropped.labels("producer_error").inc()
+            log.warning("prediction_event_dropped", error=repr(exc))
 
     def close(self) -> None:
         self._closing.set()

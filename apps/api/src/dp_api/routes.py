@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dp_api.deps import Deps
 from dp_api.errors import INVALID, UNAVAILABLE
 from dp_api.schemas import Decision, Prediction, Transaction
+from dp_core.inference import ModelUnavailable
 from dp_core.model_inputs import input_row
 from dp_core.online_features import FeaturesUnavailable
 from dp_core.settings import ApiSettings
@@ -37,19 +39,30 @@ async def predict(transaction: Transaction, deps: Deps) -> Prediction:
     """Score a transaction with its customer's online features and the champion model.
 
     An unknown customer gets a cold-start answer: no history (counts zero, average equal to
-    this amount), `cold_start: true`, and the model's score for that.
+    this amount), `cold_start: true`, and the model's score for that. The online store and the
+    model share one deadline (`api.deadline_s`); past it, the answer is 503.
     """
     started = time.perf_counter()
-    values = await deps.features.aread(transaction.customer_id)
+    deadline = asyncio.get_running_loop().time() + deps.settings.deadline_s
+    try:
+        async with asyncio.timeout_at(deadline):
+            values = await deps.features.aread(transaction.customer_id)
+    except TimeoutError:
+        raise FeaturesUnavailable(
+            f"online store: no answer within {deps.settings.deadline_s} s"
+        ) from None
     cold_start = all(v is None for v in values.values())
-    at = (
-        transaction.timestamp
-        if transaction.timestamp.tzinfo
-        else transaction.timestamp.replace(tzinfo=UTC)
+    row = input_row(
+        transaction.amount, transaction.channel, transaction.country, transaction.timestamp, values
     )
-    row = input_row(transaction.amount, transaction.channel, transaction.country, at, values)
-    scores = await deps.model.predict(np.asarray([row], dtype=np.float64))
-    score = min(max(scores.values[0], 0.0), 1.0)
+    try:
+        async with asyncio.timeout_at(deadline):
+            scores = await deps.model.predict(np.asarray([row], dtype=np.float64))
+    except TimeoutError:
+        raise ModelUnavailable(
+            f"model server: no answer within {deps.settings.deadline_s} s"
+        ) from None
+    score = scores.values[0]
     decision = decide(score, deps.settings)
     deps.metrics.predictions.labels(decision).inc()
     if cold_start:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dp_core.domain import CHANNELS, CURRENCIES
 
@@ -44,6 +44,17 @@ class Transaction(BaseModel):
         default_factory=lambda: datetime.now(UTC), description="When it happened (UTC if naive)."
     )
 
+    @field_validator("timestamp")
+    @classmethod
+    def in_utc(cls, value: datetime) -> datetime:
+        """The timestamp in UTC; one that has no UTC equivalent (year 0 or 10000) is invalid."""
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the timestamp is out of range once converted to UTC") from None
+
 
 class Prediction(BaseModel):
     """The score and what it was based on."""
@@ -59,8 +70,13 @@ class Prediction(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error answer."""
+    """An error answer, as `application/problem+json` (RFC 9457) with two extension members."""
 
-    error: str
-    message: str
-    detail: list[dict[str, object]] | None = None
+    type: str = Field(description="`/problems/<error>`: one URI reference per kind of error.")
+    title: str = Field(description="What kind of error, the same for every occurrence.")
+    status: int
+    detail: str = Field(description="What went wrong with this request.")
+    error: str = Field(description="The kind of error as a code: `type`'s last segment.")
+    errors: list[dict[str, object]] | None = Field(
+        default=None, description="For invalid requests: each field and its problem."
+    )

@@ -11,4 +11,9 @@ OUTPUT_TENSOR = "score"
 
 
 class ModelUnavailable(RuntimeError):
-    """No model can be scored: the registry is unreachable or has no champion."""
+    """No model can be scored: the registry or server is down, slow, has no champion, or answered
+    something that is not a score for each row."""
+
+
+class ModelRejected(ValueError):
+    """The model server refused the inputs it was sent (a 4xx other than 404)."""

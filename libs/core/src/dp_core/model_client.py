@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 import numpy as np
 import orjson
 
 from dp_core.champion import Champion
-from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
+from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelRejected, ModelUnavailable
 
 JSON = {"content-type": "application/json"}
 NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -59,6 +59,22 @@ class InProcessModelClient:
         self._champion.stop()
 
 
+def _scores(raw: bytes, rows: int) -> Scores:
+    """A v2 answer's `score` tensor as one probability per row; anything else is garbage."""
+    try:
+        answer = orjson.loads(raw)
+        output = next(o for o in answer["outputs"] if o["name"] == OUTPUT_TENSOR)
+        values = [float(v) for v in output["data"]]
+        name, version = answer["model_name"], answer.get("model_version") or ""
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, StopIteration) as exc:
+        raise ModelUnavailable(f"model server answered garbage: {exc!r}: {raw[:300]!r}") from exc
+    if len(values) != rows or not all(0.0 <= v <= 1.0 for v in values):  # NaN fails both
+        raise ModelUnavailable(f"model server answered {values[:5]} for {rows} row(s)")
+    if not isinstance(name, str):
+        raise ModelUnavailable(f"model server answered the model name {name!r}")
+    return Scores(values, name, str(version))
+
+
 class V2HttpModelClient:
     """Scores through a model server's v2 REST API over one pooled keep-alive session."""
 
@@ -93,17 +109,15 @@ class V2HttpModelClient:
         payload = orjson.dumps(body, option=NUMPY)
         try:
             async with self.session.post(url, data=payload, headers=JSON) as response:
-                answer: dict[str, Any] = orjson.loads(await response.read())
-                if response.status != 200:
-                    raise ModelUnavailable(f"model server answered {response.status}: {answer}")
-        except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+                status, raw = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise ModelUnavailable(f"model server at {self._base} is unreachable: {exc!r}") from exc
-        output = next(o for o in answer["outputs"] if o["name"] == OUTPUT_TENSOR)
-        return Scores(
-            [float(v) for v in output["data"]],
-            answer["model_name"],
-            str(answer.get("model_version") or ""),
-        )
+        if status != 200:
+            message = f"model server answered {status}: {raw[:300].decode(errors='replace')}"
+            if 400 <= status < 500 and status != 404:
+                raise ModelRejected(message)
+            raise ModelUnavailable(message)
+        return _scores(raw, rows=len(inputs))
 
     async def ready(self) -> bool:
         try:

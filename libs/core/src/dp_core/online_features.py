@@ -12,6 +12,7 @@ from feast.infra.online_stores.redis import RedisOnlineStore, RedisOnlineStoreCo
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 from feast.type_map import feast_value_type_to_python_type
+from google.protobuf.message import DecodeError
 from redis import asyncio as aioredis
 
 
@@ -30,7 +31,12 @@ class OnlineFeatures:
     """
 
     def __init__(
-        self, store: FeatureStore, view: str, features: Sequence[str], entity_key: str
+        self,
+        store: FeatureStore,
+        view: str,
+        features: Sequence[str],
+        entity_key: str,
+        timeout_s: float | None = None,
     ) -> None:
         self._store = store
         self._features = tuple(features)
@@ -45,7 +51,15 @@ class OnlineFeatures:
         if isinstance(online, RedisOnlineStoreConfig) and online.redis_type == RedisType.redis:
             nodes, params = RedisOnlineStore._parse_connection_string(online.connection_string)
             host, port = nodes[0]["host"], int(nodes[0]["port"])
-            self._redis = aioredis.Redis(host=host, port=port, **params)
+            # A hung Redis must fail the read, not hold the request: socket timeouts bound both
+            # connecting and every answer.
+            self._redis = aioredis.Redis(
+                host=host,
+                port=port,
+                socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s,
+                **params,
+            )
 
     def read(self, customer_id: str) -> dict[str, Any]:
         try:
@@ -67,8 +81,20 @@ class OnlineFeatures:
             raw = await self._redis.execute_command("HMGET", key, *self._fields)
         except Exception as exc:  # any store failure is the same fact to the caller
             raise FeaturesUnavailable(f"online store unreachable: {exc!r}") from exc
-        return {name: _python(value) for name, value in zip(self._features, raw, strict=True)}
+        try:
+            return {name: _number(value) for name, value in zip(self._features, raw, strict=True)}
+        except (DecodeError, TypeError, ValueError) as exc:
+            raise FeaturesUnavailable(f"online store holds garbage for {customer_id!r}") from exc
 
 
-def _python(raw: bytes | None) -> Any:
-    return None if raw is None else feast_value_type_to_python_type(Value.FromString(raw))
+def _number(raw: bytes | None) -> float | int | None:
+    """One stored feature value; every feature of the view is a number (or missing)."""
+    if raw is None:
+        return None
+    stored = Value.FromString(raw)
+    if raw and stored.WhichOneof("val") is None:  # bytes that parse as nothing Feast writes
+        raise ValueError(f"{raw[:20]!r} is not a feature value")
+    value = feast_value_type_to_python_type(stored)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise TypeError(f"a feature value is {type(value).__name__}, not a number")
+    return value

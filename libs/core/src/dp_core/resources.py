@@ -129,12 +129,13 @@ class Resources:
         return InProcessModelClient(Champion(self.mlflow, registry, serving.alias_poll_s))
 
     def online_features(
-        self, view: str, features: Sequence[str], entity_key: str
+        self, view: str, features: Sequence[str], entity_key: str, timeout_s: float | None = None
     ) -> OnlineFeatures:
-        """A reader of one feature view's online values (one Redis HMGET on Redis)."""
+        """A reader of one feature view's online values (one Redis HMGET on Redis); a read that
+        takes longer than `timeout_s` fails."""
         from dp_core.online_features import OnlineFeatures
 
-        return OnlineFeatures(self.feature_store, view, features, entity_key)
+        return OnlineFeatures(self.feature_store, view, features, entity_key, timeout_s)
 
     def kafka_producer(self, **overrides: Any) -> JsonProducer:
         """A new producer (acks=all, idempotent); flushed on close."""

@@ -153,6 +153,14 @@ class ApiSettings(Section):
     start_in_run: bool = Field(
         default=True, description="`dp run` starts its own API (false where the API is a service)."
     )
+    deadline_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="A request's budget for the online store and the model; past it, 503.",
+    )
+    max_body_bytes: int = Field(
+        default=16_384, gt=0, description="Larger request bodies are refused with 413."
+    )
 
 
 class KafkaSettings(Section):
