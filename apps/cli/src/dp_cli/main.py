@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from importlib import import_module
 from typing import Any
 
@@ -140,6 +141,23 @@ def produce(
     spec = ProduceSpec(count=count, rate=rate, bad_every=bad_every, customers=customers, seed=seed)
     with Resources(get_settings()) as resources:
         _print(run(resources, spec))
+
+
+dlq_app = typer.Typer(help="The dead-letter topic.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    reason: str = typer.Option(..., help="Replay the letters with this reason (e.g. too_late)."),
+    since: datetime | None = typer.Option(None, help="Only letters written at or after this."),
+) -> None:
+    """Re-publish dead letters with one reason to the transactions topic (original key, bytes)."""
+    from dp_pipeline.dlq import ReplaySpec, replay
+
+    when = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC))
+    with Resources(get_settings()) as resources:
+        _print(replay(resources, ReplaySpec(reason=reason, since=when)))
 
 
 @app.command()

@@ -19,6 +19,7 @@ SPARK = ("stage", "curate", "stream", "run")
 MODULES: dict[str, list[str]] = {
     **{name: [ref.split(":")[0]] for name, ref in BATCH_FLOW.items()},
     "produce": ["dp_pipeline.produce"],
+    "dlq": ["dp_pipeline.dlq"],
     "stream": ["dp_pipeline.stream"],
     "serve": ["dp_serving.server"],
     "api": ["dp_api.app", "uvicorn"],

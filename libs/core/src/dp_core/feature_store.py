@@ -13,11 +13,17 @@ from dp_core.resources import Resources
 from dp_core.storage import Zone
 
 
-def repo_config(resources: Resources) -> RepoConfig:
-    """Registry, online and offline stores for the target; the same definitions for all."""
+def repo_config(resources: Resources, overwrite_online: bool = False) -> RepoConfig:
+    """Registry, online and offline stores for the target; the same definitions for all.
+
+    `overwrite_online`: online writes replace the stored row even when it is not older (Redis's
+    `skip_dedup`), for a writer that always writes a customer's whole current state.
+    """
     feast = resources.settings.feast
     repo_path = Path(resources.local_dir("feast"))
     online = dict(feast.online_store)
+    if overwrite_online and online.get("type") == "redis":
+        online["skip_dedup"] = True
     if online.get("type") == "sqlite":
         Path(online["path"]).parent.mkdir(parents=True, exist_ok=True)
     registry_path = feast.registry
@@ -79,6 +85,6 @@ def configure_offline_engine(resources: Resources) -> None:
     ibis.set_backend(connection)
 
 
-def feature_store(resources: Resources) -> FeatureStore:
+def feature_store(resources: Resources, overwrite_online: bool = False) -> FeatureStore:
     configure_offline_engine(resources)
-    return FeatureStore(config=repo_config(resources))
+    return FeatureStore(config=repo_config(resources, overwrite_online))

@@ -47,16 +47,34 @@ class JsonProducer:
         self._on_failed = on_failed
         self.failed = 0
 
-    def send(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+    def send(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Queue one message; raises BufferError when the local queue is full."""
         payload = value if isinstance(value, bytes) else json.dumps(value, default=str).encode()
-        self._producer.produce(topic, key=key.encode(), value=payload, on_delivery=self._delivered)
+        self._producer.produce(
+            topic,
+            key=None if key is None else key.encode(),
+            value=payload,
+            headers=None if headers is None else [(k, v.encode()) for k, v in headers.items()],
+            on_delivery=self._delivered,
+        )
 
-    def send_waiting(self, topic: str, key: str, value: bytes | dict[str, Any]) -> None:
+    def send_waiting(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Queue one message, waiting for room in the local queue when it is full."""
         while True:
             try:
-                self.send(topic, key, value)
+                self.send(topic, key, value, headers)
                 return
             except BufferError:
                 self._producer.poll(0.1)

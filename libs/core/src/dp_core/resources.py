@@ -117,6 +117,18 @@ class Resources:
         return feature_store(self)
 
     @cached_property
+    def feature_state_writer(self) -> FeatureStore:
+        """A store whose online writes replace each entity's row even at an equal event time.
+
+        Feast's Redis write skips a row that is not newer than the stored one; a writer that
+        computes an entity's whole current state (the stream, after a late event changed it at
+        the same latest event time) must land. Batch materialization keeps Feast's check.
+        """
+        from dp_core.feature_store import feature_store
+
+        return feature_store(self, overwrite_online=True)
+
+    @cached_property
     def model_client(self) -> ModelClient:
         """The client `model_server.mode` names; the caller awaits its `start()`."""
         from dp_core.model_client import InProcessModelClient, V2HttpModelClient

@@ -180,6 +180,17 @@ class KafkaSettings(Section):
         default="127.0.0.1", description="Interface of `dp stream`'s /healthz (0.0.0.0 in a pod)."
     )
     stream_max_offsets: int = Field(default=20_000, description="Most messages per micro-batch.")
+    stream_allowed_lateness_s: float = Field(
+        default=3_600,
+        ge=0,
+        description="An event older than the newest streamed event by more than this goes to the "
+        "dead-letter topic as `too_late`; within it, it updates the online features.",
+    )
+    stream_fail_on_data_loss: bool = Field(
+        default=True,
+        description="Stop the stream when offsets it has not read are gone (retention, a "
+        "recreated topic); false skips them, logged as a warning at start.",
+    )
 
 
 class SecretsSettings(Section):

@@ -18,8 +18,18 @@ class Health:
     batches: int = 0
     valid: int = 0
     dead_letters: int = 0
+    duplicates: int = 0
     lag: int | None = None
     active: bool = False
+    phase: str | None = None  # of the micro-batch in progress: parse, validate, features, raw, dlq
+
+    def record_batch(self, batch_id: int, valid: int, dead_letters: int, duplicates: int) -> None:
+        self.last_batch_id = batch_id
+        self.last_batch_at = datetime.now(UTC).isoformat()
+        self.batches += 1
+        self.valid += valid
+        self.dead_letters += dead_letters
+        self.duplicates += duplicates
 
 
 def serve_health(health: Health, host: str, port: int) -> ThreadingHTTPServer:

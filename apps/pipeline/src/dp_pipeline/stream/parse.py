@@ -13,7 +13,7 @@ MESSAGE_SCHEMA = T.StructType(
     + [T.StructField(f, T.StringType()) for f in FIELDS]
 )
 # Where a message came from: what a dead letter carries so it can be found and replayed.
-ORIGIN = ("payload", "partition", "offset")
+ORIGIN = ("payload", "key", "partition", "offset")
 
 
 def parse(messages: DataFrame) -> DataFrame:

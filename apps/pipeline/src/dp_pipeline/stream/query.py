@@ -20,6 +20,12 @@ def run_stream(resources: Resources) -> None:
     spark = resources.spark
     kafka = resources.settings.kafka
     job = StreamJob(resources)
+    if not kafka.stream_fail_on_data_loss:
+        log.warning(
+            "stream_skips_lost_offsets",
+            hint="kafka.stream_fail_on_data_loss is false: offsets gone before they were read "
+            "are skipped, and those messages are lost to the raw zone",
+        )
     health = serve_health(
         job.health, kafka.stream_health_host, resources.settings.endpoints.port("stream")
     )
@@ -28,13 +34,18 @@ def run_stream(resources: Resources) -> None:
         .option("kafka.bootstrap.servers", kafka.bootstrap_servers)
         .option("subscribe", kafka.transactions_topic)
         .option("startingOffsets", "earliest")
-        .option("failOnDataLoss", "false")
+        .option("failOnDataLoss", str(kafka.stream_fail_on_data_loss).lower())
         # A batch reads a known offset range; waiting up to the default 500 ms for more bytes
         # than the range holds cost each Spark action half a second of freshness.
         .option("kafka.fetch.max.wait.ms", "10")
         .option("maxOffsetsPerTrigger", kafka.stream_max_offsets)
         .load()
-        .select(F.col("value").cast("string").alias("payload"), "partition", "offset")
+        .select(
+            F.col("value").cast("string").alias("payload"),
+            F.col("key").cast("string").alias("key"),
+            "partition",
+            "offset",
+        )
     )
     query = (
         source.writeStream.foreachBatch(job.process)
