@@ -175,7 +175,7 @@ def _files(resources: Resources) -> dict[str, str]:
     """Every raw-zone file of the stream with the digest of its bytes."""
     store = resources.store
     paths = store.list_files(store.uri(Zone.RAW, STREAM_DATASET), ".parquet")
-    return {p: hashlib.sha256(store.fs.cat_file(store.path(p))).hexdigest() for p in paths}
+    return {p: hashlib.sha256(store.fs.cat_file(p)).hexdigest() for p in paths}
 
 
 def test_every_bad_message_kind_lands_in_the_dlq_with_its_reason(
