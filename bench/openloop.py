@@ -1,7 +1,9 @@
 """An open-loop load generator: requests leave at a fixed rate whatever the server does.
 
 Latency is measured from each request's intended send time, so a stalled server is charged for
-the requests queued behind the stall (no coordinated omission). Run as a module in its own process:
+the requests queued behind the stall (no coordinated omission). Only answers with status 200 are
+latencies; every other answer or connection error is a failure, and a figure with failures is not
+a figure (`valid` is false). Run as a module in its own process:
 
     python -m bench.openloop URL --rate 200 --duration 10 --body '{...}'
 """
@@ -33,6 +35,7 @@ class OpenLoopResult:
             "rate": self.rate,
             "sent": self.sent,
             "ok": self.ok,
+            "errors": self.sent - self.ok,
             "p50_ms": round(self.percentile(0.50), 2),
             "p99_ms": round(self.percentile(0.99), 2),
         }
@@ -51,9 +54,11 @@ async def open_loop(url: str, body: bytes, rate: int, duration_s: float) -> Open
             try:
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
-                    ok += response.status == 200
+                    if response.status != 200:
+                        return
             except aiohttp.ClientError:
                 return
+            ok += 1
             latencies.append((time.perf_counter() - intended) * 1000)
 
         total = int(rate * duration_s)

@@ -7,6 +7,7 @@ import csv
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -16,7 +17,17 @@ from rich.table import Table
 from dp_core.settings import Settings
 
 HERE = Path(__file__).parent
-USERS = {"api": "ApiClient", "serving": "ModelServerClient"}
+USERS = {
+    ("api", "open"): "ApiArrivals",
+    ("serving", "open"): "ModelServerArrivals",
+    ("api", "paced"): "ApiClient",
+    ("serving", "paced"): "ModelServerClient",
+}
+REPORTS = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv", ".html")
+
+
+class StaleReport(RuntimeError):
+    """Locust did not write the report this run would judge."""
 
 
 def endpoint(target: str, path: str) -> str:
@@ -24,11 +35,24 @@ def endpoint(target: str, path: str) -> str:
     return os.environ.get(f"DP_E2E_{path.upper()}") or Settings(target=target).endpoints.url(path)
 
 
-def run_locust(target: str, path: str, rate: int, duration: int, reports: Path) -> Path:
-    """Locust in its own process; returns the prefix of its CSV reports."""
+def run_locust(
+    target: str, path: str, arrival: str, rate: int, duration: int, reports: Path
+) -> Path:
+    """Locust in its own process; the prefix of the CSV reports it wrote in this run.
+
+    Earlier reports are removed first, and a report older than this run is refused: a Locust
+    that exits early must not leave an old run's figures to be judged.
+    """
     reports.mkdir(parents=True, exist_ok=True)
     prefix = reports.resolve() / f"load-{target}-{path}"
-    env = {**os.environ, "LOAD_RATE": str(rate), "LOAD_DURATION": str(duration)}
+    for suffix in REPORTS:
+        Path(f"{prefix}{suffix}").unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "LOAD_RATE": str(rate),
+        "LOAD_DURATION": str(duration),
+        "LOAD_ARRIVAL": arrival,
+    }
     command = [
         sys.executable,
         "-m",
@@ -43,9 +67,15 @@ def run_locust(target: str, path: str, rate: int, duration: int, reports: Path) 
         str(prefix),
         "--html",
         f"{prefix}.html",
-        USERS[path],
+        USERS[(path, arrival)],
     ]
-    subprocess.run(command, env=env, check=False, cwd=HERE)
+    started = time.time()
+    done = subprocess.run(command, env=env, check=False, cwd=HERE)
+    stats = Path(f"{prefix}_stats.csv")
+    if done.returncode not in (0, 1):  # 1: the run had failures, judged below
+        raise StaleReport(f"locust exited {done.returncode}")
+    if not stats.exists() or stats.stat().st_mtime < started:
+        raise StaleReport(f"locust wrote no {stats.name} in this run")
     return prefix
 
 
@@ -63,7 +93,14 @@ def aggregated(prefix: Path) -> dict[str, float]:
 
 def verdict(stats: dict[str, float], slo: dict[str, float]) -> list[tuple[str, str, str, bool]]:
     errors = stats["failures"] / max(stats["requests"], 1)
+    expected = slo["rate"] * slo["duration_s"]
     return [
+        (
+            "requests sent",
+            f"{stats['requests']:.0f}",
+            f"≥ {slo['min_rps_ratio'] * expected:.0f}",
+            stats["requests"] >= slo["min_rps_ratio"] * expected,
+        ),
         (
             "p95",
             f"{stats['p95_ms']:.0f} ms",
@@ -94,15 +131,27 @@ def verdict(stats: dict[str, float], slo: dict[str, float]) -> list[tuple[str, s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--target", default="stack")
-    parser.add_argument("--path", choices=sorted(USERS), default="api")
+    parser.add_argument("--path", choices=("api", "serving"), default="api")
+    parser.add_argument(
+        "--arrival",
+        choices=("open", "paced"),
+        default="open",
+        help="open: fixed schedule whatever the answers; paced: users wait for their answers",
+    )
     parser.add_argument("--duration", type=int, help="override the SLO file's duration")
     parser.add_argument("--reports", type=Path, default=Path("reports"))
     args = parser.parse_args()
     slo = tomllib.loads((HERE / "slos.toml").read_text())[args.target]
     duration = args.duration or int(slo["duration_s"])
-    prefix = run_locust(args.target, args.path, int(slo["rate"]), duration, args.reports)
-    rows = verdict(aggregated(prefix), slo)
-    table = Table(title=f"load {args.path} on {args.target}: {slo['rate']} req/s for {duration} s")
+    prefix = run_locust(
+        args.target, args.path, args.arrival, int(slo["rate"]), duration, args.reports
+    )
+    stats = aggregated(prefix)
+    rows = verdict(stats, {**slo, "duration_s": duration})
+    title = (
+        f"load {args.path} on {args.target}: {slo['rate']} req/s ({args.arrival}) for {duration} s"
+    )
+    table = Table(title=title)
     for column in ("objective", "measured", "target", "verdict"):
         table.add_column(column)
     for name, measured, target, ok in rows:

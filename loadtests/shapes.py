@@ -1,4 +1,9 @@
-"""Load shapes: a constant offered rate for a fixed time, from a few paced users."""
+"""Load shapes: a constant offered rate for a fixed time.
+
+`LOAD_ARRIVAL=open` (the gate's default): one generator user whose requests leave on a fixed
+schedule whatever the answers, so a slow server meets the same arrivals (no coordinated omission).
+`LOAD_ARRIVAL=paced`: a few users, each sending one request every `PACING_S` after its answer.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from locust import LoadTestShape
 
 RATE = int(os.environ.get("LOAD_RATE", "100"))
 DURATION_S = int(os.environ.get("LOAD_DURATION", "60"))
-# Ten requests a second per user: few users (and so few simultaneous senders) for the rate.
-USERS = max(1, RATE // 10)
-PACING_S = USERS / RATE
+ARRIVAL = os.environ.get("LOAD_ARRIVAL", "open")
+# Paced: ten requests a second per user, so few simultaneous senders for the rate.
+PACED_USERS = max(1, RATE // 10)
+PACING_S = PACED_USERS / RATE
 
 
 class ConstantRate(LoadTestShape):
@@ -19,4 +25,5 @@ class ConstantRate(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         if self.get_run_time() >= DURATION_S:
             return None
-        return USERS, float(USERS)
+        users = 1 if ARRIVAL == "open" else PACED_USERS
+        return users, float(users)

@@ -90,7 +90,14 @@ def test_valid_invalid_and_unknown_customer(api: httpx.Client, known_customer: s
     assert ok.json()["decision"] in {"approve", "review", "decline"}
     invalid = api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "amount": -3})
     assert invalid.status_code == 422
-    assert "amount" in invalid.json()["message"]
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert "amount" in invalid.json()["detail"]
+    too_large = api.post(
+        "/v1/predict",
+        content=b"{" + b" " * 20_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert (too_large.status_code, too_large.json()["error"]) == (413, "request_too_large")
     cold = api.post("/v1/predict", json={**REQUEST, "customer_id": "c-never-seen-e2e"}).json()
     assert cold["cold_start"] is True
 
