@@ -147,10 +147,11 @@ cluster-down: ## Delete the kind cluster and its registry
 	ctlptl delete -f dev/cluster/ctlptl.yaml
 
 .PHONY: lint
-lint: setup ## ruff and mypy
+lint: setup ## ruff, mypy, and no secret in the tracked tree (detect-secrets, reviewed baseline)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	git ls-files -z | grep -zv '^uv.lock$$' | xargs -0 $(RUN) detect-secrets-hook --baseline .secrets.baseline
 
 .PHONY: fmt
 fmt: setup ## Format and fix what ruff can
