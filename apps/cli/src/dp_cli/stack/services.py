@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from dp_cli.stack.credentials import Credentials
+from dp_cli.stack.openbao import mint_token, token_file, write_policies
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 
@@ -115,8 +116,11 @@ def as_service_user(command: list[str]) -> list[str]:
 
 # --- OpenBao ---------------------------------------------------------------------------------
 
+OUR_SERVICES = ("serving", "api", "stream")
+
 
 def _openbao_seed(ctx: StackContext) -> None:
+    """The secrets, every workload's policy, and a token per service of ours with its policy."""
     import hvac
 
     client = hvac.Client(url=ctx.url("openbao"), token=ctx.creds.bao_token)
@@ -124,6 +128,12 @@ def _openbao_seed(ctx: StackContext) -> None:
         client.secrets.kv.v2.create_or_update_secret(
             path=path, secret=values, mount_point=ctx.settings.secrets.mount
         )
+    write_policies(client, ctx.repo)
+    for service in OUR_SERVICES:
+        path = token_file(ctx.root, service)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(mint_token(client, service))
 
 
 OPENBAO = Service(
@@ -480,7 +490,8 @@ def dp_service(name: str, subcommand: str, health_path: str) -> Service:
         name=name,
         url=lambda ctx: ctx.url(name),
         command=lambda ctx: [sys.executable, "-m", "dp_cli", subcommand],
-        env=lambda ctx: ctx.dp_env(),
+        # Its own token (its workload's policy), never the operator's root token.
+        env=lambda ctx: ctx.dp_env() | {"BAO_TOKEN": token_file(ctx.root, name).read_text()},
         healthy=lambda ctx: http_ok(ctx.url(name) + health_path),
         start_timeout_s=120,
     )

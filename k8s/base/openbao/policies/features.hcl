@@ -1,0 +1,7 @@
+# features: the curated zone (S3) and Feast's SQL registry (postgres).
+path "secret/data/s3" {
+  capabilities = ["read"]
+}
+path "secret/data/postgres" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,7 @@
+# stream: the raw zone (S3) and Feast's SQL registry (postgres) for its pushes.
+path "secret/data/s3" {
+  capabilities = ["read"]
+}
+path "secret/data/postgres" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,7 @@
+# training: the zones (S3) for the training set and Feast's SQL registry (postgres).
+path "secret/data/s3" {
+  capabilities = ["read"]
+}
+path "secret/data/postgres" {
+  capabilities = ["read"]
+}
