@@ -130,10 +130,10 @@ def _openbao_seed(ctx: StackContext) -> None:
         )
     write_policies(client, ctx.repo)
     for service in OUR_SERVICES:
-        path = token_file(ctx.root, service)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(mint_token(client, service))
+        held = token_file(ctx.root, service)
+        held.parent.mkdir(parents=True, exist_ok=True)
+        held.touch(mode=0o600)
+        held.write_text(mint_token(client, service))
 
 
 OPENBAO = Service(
