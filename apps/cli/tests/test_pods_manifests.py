@@ -14,6 +14,7 @@ from dp_cli.pods.manifests import (
     hosts_file,
     plan,
     probe_url,
+    with_openbao_token,
 )
 from dp_cli.pods.runner import JobResult
 
@@ -107,3 +108,32 @@ def test_a_jobs_step_summaries_are_read_from_its_log() -> None:
         {"rows": 3, "nested": {"a": 1}},
         {"files": 2},
     ]
+
+
+def test_a_pod_with_an_openbao_role_logs_in_with_that_roles_token_only() -> None:
+    pod = as_pod("api", workload("Deployment", "api", OURS)["spec"]["template"], "Always", HOSTS)
+    pod["spec"]["containers"][0]["env"] = [
+        {"name": "DP_SECRETS__KUBERNETES_ROLE", "value": "api"},
+        {"name": "OMP_NUM_THREADS", "value": "1"},
+    ]
+    asked: list[str] = []
+
+    def token_for(role: str) -> str:
+        asked.append(role)
+        return f"token-of-{role}"
+
+    played = with_openbao_token(pod, token_for)
+    env = {e["name"]: e["value"] for e in played["spec"]["containers"][0]["env"]}
+    assert asked == ["api"]
+    assert env["BAO_TOKEN"] == "token-of-api"
+    assert env["DP_SECRETS__AUTH"] == "token"  # pragma: allowlist secret
+    assert env["OMP_NUM_THREADS"] == "1"
+    assert "BAO_TOKEN" not in str(pod)  # the rendered pod itself is left as it was
+
+
+def test_a_pod_without_a_role_gets_no_token() -> None:
+    pod = as_pod(
+        "serving", workload("Deployment", "serving", OURS)["spec"]["template"], "Always", HOSTS
+    )
+    played = with_openbao_token(pod, lambda role: pytest.fail(f"asked a token for {role}"))
+    assert played == pod

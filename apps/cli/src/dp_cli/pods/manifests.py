@@ -1,16 +1,20 @@
-"""From the rendered kind overlay to what `podman kube play` runs, changing only name resolution.
+"""From the rendered kind overlay to what `podman kube play` runs, changing name resolution and
+the OpenBao identity only.
 
 Podman 4.3 plays Pods and Deployments (not Jobs, CronJobs or Secrets) and, on the host network,
 ignores `hostAliases` and refuses port mappings. So a workload's pod template becomes a Pod as it
 is, plus one read-only `/etc/hosts` that resolves the platform's Service names to 127.0.0.1
 (where the stack's processes and the other pods listen), with its containers' `ports` resolved
 into the probes that name them; Secrets become podman secrets (a JSON map of base64 values, the
-format podman's `secretKeyRef` reads).
+format podman's `secretKeyRef` reads). Podman mounts no service-account token, so a pod whose
+OpenBao role is set (`DP_SECRETS__KUBERNETES_ROLE`) gets what Kubernetes auth would give it: a
+token with that role's policy only (`with_openbao_token`).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +95,26 @@ def as_pod(name: str, template: dict[str, Any], restart: str, hosts_path: str) -
         "metadata": {"name": name, "labels": labels},
         "spec": spec,
     }
+
+
+ROLE_VARIABLE = "DP_SECRETS__KUBERNETES_ROLE"
+
+
+def with_openbao_token(pod: dict[str, Any], token_for: Callable[[str], str]) -> dict[str, Any]:
+    """The pod with each container that names an OpenBao role logging in by token instead:
+    `token_for(role)` (a token with that role's policy), as Kubernetes auth would issue it."""
+    pod = copy.deepcopy(pod)
+    for container in pod["spec"]["containers"]:
+        env = container.get("env", [])
+        role = next((e.get("value") for e in env if e["name"] == ROLE_VARIABLE), None)
+        if role is None:
+            continue
+        env[:] = [e for e in env if e["name"] not in {"BAO_TOKEN", "DP_SECRETS__AUTH"}]
+        env += [
+            {"name": "DP_SECRETS__AUTH", "value": "token"},
+            {"name": "BAO_TOKEN", "value": token_for(role)},
+        ]
+    return pod
 
 
 def hosts_file(names: list[str]) -> str:

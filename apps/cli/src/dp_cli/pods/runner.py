@@ -14,7 +14,14 @@ from typing import Any
 import httpx
 import yaml
 
-from dp_cli.pods.manifests import Plan, container_names, hosts_file, plan, probe_url
+from dp_cli.pods.manifests import (
+    Plan,
+    container_names,
+    hosts_file,
+    plan,
+    probe_url,
+    with_openbao_token,
+)
 from dp_cli.stack.control import context
 from dp_core.endpoints import ENDPOINTS
 from dp_core.settings import Settings
@@ -127,7 +134,20 @@ class Pods:
             self.podman("secret", "create", name, str(source))
             source.unlink()
 
+    def _openbao_token(self, role: str) -> str:
+        """A 1 h token with the role's policy, from the stack's OpenBao (as its Kubernetes auth
+        role issues one to the workload's service account in a cluster)."""
+        import hvac
+
+        from dp_cli.stack.openbao import mint_token
+
+        client = hvac.Client(
+            url=self.settings.endpoints.url("openbao"), token=context(self.settings).creds.bao_token
+        )
+        return mint_token(client, role, ttl="1h")
+
     def _play(self, planned: Plan, pod: dict[str, Any]) -> Path:
+        pod = with_openbao_token(pod, self._openbao_token)
         manifest = self.root / f"{pod['metadata']['name']}.yaml"
         manifest.write_text(yaml.safe_dump_all([*planned.config_maps, pod], sort_keys=False))
         played = self.podman(

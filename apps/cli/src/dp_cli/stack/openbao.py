@@ -28,11 +28,11 @@ def write_policies(client: Any, repo: Path) -> list[str]:
     return names
 
 
-def mint_token(client: Any, workload: str) -> str:
+def mint_token(client: Any, workload: str, ttl: str = STACK_TOKEN_TTL) -> str:
     """A token with the workload's policy only (no root, no other workload's)."""
     answer = client.auth.token.create(
         policies=[workload],
-        ttl=STACK_TOKEN_TTL,
+        ttl=ttl,
         renewable=True,
         display_name=f"stack-{workload}",
         meta={"workload": workload},
