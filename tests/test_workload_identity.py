@@ -1,0 +1,59 @@
+"""On kind and oci, only OpenBao and its seed Job see the root token; every other workload logs
+in to OpenBao as itself (its service account, its role) or holds no OpenBao identity at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.test_network_flows import OVERLAYS
+
+ROOT_HOLDERS = {"openbao", "openbao-seed"}
+ROLE = "DP_SECRETS__KUBERNETES_ROLE"
+
+
+def templates(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for doc in docs:
+        spec = doc.get("spec", {})
+        if doc["kind"] == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        if doc["kind"] in {"Deployment", "StatefulSet", "Job", "CronJob"}:
+            found[doc["metadata"]["name"]] = spec["template"]["spec"]
+    return found
+
+
+def env(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for c in pod["containers"] for e in c.get("env", [])]
+
+
+@pytest.mark.parametrize("overlay", ["kind", "oci"])
+def test_only_openbao_and_its_seed_job_read_the_root_token(overlay: str) -> None:
+    holders = {
+        name
+        for name, pod in templates(OVERLAYS[overlay]()).items()
+        if any(
+            e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") == "openbao-token"
+            for e in env(pod)
+        )
+    }
+    assert holders == ROOT_HOLDERS
+
+
+@pytest.mark.parametrize("overlay", ["kind", "oci"])
+def test_a_workload_with_a_role_logs_in_as_its_own_service_account(overlay: str) -> None:
+    docs = OVERLAYS[overlay]()
+    accounts = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ServiceAccount"}
+    roles = {}
+    for name, pod in templates(docs).items():
+        role = next((e["value"] for e in env(pod) if e["name"] == ROLE), None)
+        if role is None:
+            continue
+        roles[name] = role
+        assert pod["serviceAccountName"] == role, name
+        assert accounts[role].get("automountServiceAccountToken") is True, role
+    assert set(roles.values()) == {"api", "stream", "pipeline", "features", "training"}
+    serving = templates(docs)["serving"]
+    assert serving["serviceAccountName"] == "serving"
+    assert accounts["serving"]["automountServiceAccountToken"] is False
