@@ -22,7 +22,11 @@ QUESTION = {
 
 
 def measure_freshness(
-    kafka: KafkaSettings, api_url: str, events: int = 20, give_up_s: float = 60
+    kafka: KafkaSettings,
+    api_url: str,
+    headers: dict[str, str],
+    events: int = 20,
+    give_up_s: float = 60,
 ) -> dict[str, float]:
     """Send transactions of a new customer one at a time; after each, poll `/v1/predict` until
     its `txn_count_1h` counts it, timed from the producer's send call. p50 and p95 are over
@@ -31,7 +35,7 @@ def measure_freshness(
     producer = JsonProducer(kafka)
     customer = f"c-fresh-{uuid.uuid4().hex[:8]}"
     delays = []
-    with httpx.Client(base_url=api_url, timeout=5) as api:
+    with httpx.Client(base_url=api_url, timeout=5, headers=headers) as api:
         for i in range(events + 1):
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             event = {

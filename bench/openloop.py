@@ -41,12 +41,14 @@ class OpenLoopResult:
         }
 
 
-async def open_loop(url: str, body: bytes, rate: int, duration_s: float) -> OpenLoopResult:
+async def open_loop(
+    url: str, body: bytes, rate: int, duration_s: float, headers: dict[str, str] | None = None
+) -> OpenLoopResult:
     """POST `body` to `url` at `rate` per second for `duration_s`; latency from intended send."""
     latencies: list[float] = []
     ok = 0
     connector = aiohttp.TCPConnector(limit=256)
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json", **(headers or {})}
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(intended: float) -> None:
@@ -80,8 +82,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--body", required=True, help="JSON request body")
+    parser.add_argument("--header", action="append", default=[], help="NAME: VALUE (repeatable)")
     args = parser.parse_args()
-    result = asyncio.run(open_loop(args.url, args.body.encode(), args.rate, args.duration))
+    headers = dict(h.split(": ", 1) for h in args.header)
+    result = asyncio.run(open_loop(args.url, args.body.encode(), args.rate, args.duration, headers))
     print(json.dumps(result.summary()))
 
 

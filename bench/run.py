@@ -32,7 +32,9 @@ from rich.table import Table
 from bench.freshness import measure_freshness
 from bench.lookup import feature_lookup, redis_floor
 from bench.openloop import open_loop
+from dp_core.api_keys import api_headers
 from dp_core.model_inputs import INPUTS
+from dp_core.resources import Resources
 from dp_core.settings import Settings, Target, get_settings
 
 CEILING_PORT = 18099
@@ -61,12 +63,17 @@ def endpoints(settings: Settings) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
-def wrk(url: str, body: dict[str, Any], seconds: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str, body: dict[str, Any], seconds: int, connections: int, headers: dict[str, str]
+) -> dict[str, float]:
     """Closed loop: `connections` keep-alive connections sending back to back."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = {json.dumps(json.dumps(body))}\n"
+            + "".join(
+                f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in headers.items()
+            )
+            + f"wrk.body = {json.dumps(json.dumps(body))}\n"
         )
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -109,8 +116,10 @@ def rounds(n: int, measure: Callable[[], dict[str, float]]) -> dict[str, Any]:
     return median_of([measure() for _ in range(n)])
 
 
-def fixed_rate(url: str, payload: bytes, rate: int, seconds: int) -> dict[str, float]:
-    return asyncio.run(open_loop(url, payload, rate, seconds)).summary()
+def fixed_rate(
+    url: str, payload: bytes, rate: int, seconds: int, headers: dict[str, str]
+) -> dict[str, float]:
+    return asyncio.run(open_loop(url, payload, rate, seconds, headers)).summary()
 
 
 def make_run_seconds() -> dict[str, float]:
@@ -188,16 +197,19 @@ def main() -> int:
         raise SystemExit("run with DP_TARGET=stack (make bench does)")
     targets = endpoints(settings)
     api_url = settings.endpoints.url("api")
+    headers = api_headers(
+        Resources(settings)
+    )  # the dev key: every server here ignores it but the API
     ceiling = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(CEILING_PORT)])
     try:
         time.sleep(3)
         for url, body in targets.values():  # warm up connections, imports and caches
-            wrk(url, body, 2, args.connections)
+            wrk(url, body, 2, args.connections, headers)
         result: dict[str, Any] = {}
         dropped_before = events_dropped(api_url)
         for name, (url, body) in targets.items():
             console.print(f"closed loop: {name}")
-            closed = partial(wrk, url, body, args.seconds, args.connections)
+            closed = partial(wrk, url, body, args.seconds, args.connections, headers)
             result[name] = rounds(args.rounds, closed)
         console.print("feature lookup and the raw Redis floor")
         result["feature_lookup"] = rounds(
@@ -209,7 +221,7 @@ def main() -> int:
             console.print(f"open loop at {args.rate} req/s: {name}")
             payload = json.dumps(body).encode()
             fixed[name] = rounds(
-                args.rounds, partial(fixed_rate, url, payload, args.rate, args.seconds)
+                args.rounds, partial(fixed_rate, url, payload, args.rate, args.seconds, headers)
             )
         dropped = events_dropped(api_url) - dropped_before
     finally:
@@ -227,7 +239,9 @@ def main() -> int:
     }
     result["fixed_rate"]["predict_p99_ms_at_rate"] = fixed["predict"]["p99_ms"]
     console.print("streaming freshness")
-    result["freshness"] = rounds(args.rounds, lambda: measure_freshness(settings.kafka, api_url))
+    result["freshness"] = rounds(
+        args.rounds, lambda: measure_freshness(settings.kafka, api_url, headers)
+    )
     result["freshness"]["freshness_p95_s"] = result["freshness"]["p95_s"]
     console.print("embedded make run")
     embedded = rounds(args.rounds, make_run_seconds)

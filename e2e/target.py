@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dp_core.api_keys import api_headers
+from dp_core.resources import Resources
 from dp_core.settings import Settings
 
 # The batch steps as the kind overlay's Jobs run them (see k8s/base/*/…-job.yaml).
@@ -50,6 +52,10 @@ class Target:
 
     def settings(self) -> Settings:
         return Settings(target=self.dp_target, state_dir=self.state_dir)
+
+    def api_headers(self) -> dict[str, str]:
+        """What the developer's own client sends to the API (its key, where keys are needed)."""
+        return api_headers(Resources(self.settings()))
 
     def dp(
         self, *args: str, check: bool = True, env: dict[str, str] | None = None

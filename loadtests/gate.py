@@ -14,6 +14,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from dp_core.api_keys import api_headers
+from dp_core.resources import Resources
 from dp_core.settings import Settings
 
 HERE = Path(__file__).parent
@@ -47,8 +49,10 @@ def run_locust(
     prefix = reports.resolve() / f"load-{target}-{path}"
     for suffix in REPORTS:
         Path(f"{prefix}{suffix}").unlink(missing_ok=True)
+    headers = api_headers(Resources(Settings(target=target))) if path == "api" else {}
     env = {
         **os.environ,
+        "LOAD_API_KEY": headers.get("Authorization", "").removeprefix("Bearer "),
         "LOAD_RATE": str(rate),
         "LOAD_DURATION": str(duration),
         "LOAD_ARRIVAL": arrival,

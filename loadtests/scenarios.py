@@ -13,6 +13,12 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from shapes import PACING_S, RATE
 
 KNOWN_CUSTOMERS = int(os.environ.get("LOAD_CUSTOMERS", "1000"))
+# The API key the gate hands over (LOAD_API_KEY), where the target's API needs one.
+HEADERS = (
+    {"Authorization": f"Bearer {os.environ['LOAD_API_KEY']}"}
+    if os.environ.get("LOAD_API_KEY")
+    else {}
+)
 MODEL = os.environ.get("LOAD_MODEL", "fraud-detector")
 INPUTS = 11
 
@@ -30,19 +36,23 @@ def transaction(customer: str) -> dict[str, object]:
 
 def known_customer(client: FastHttpSession) -> None:
     body = transaction(f"c-{random.randrange(KNOWN_CUSTOMERS):07d}")
-    client.post("/v1/predict", json=body, name="predict known")
+    client.post("/v1/predict", json=body, headers=HEADERS, name="predict known")
 
 
 def cold_start(client: FastHttpSession) -> None:
     body = transaction(f"c-new-{random.randrange(10**9)}")
-    with client.post("/v1/predict", json=body, name="predict cold start", catch_response=True) as r:
+    with client.post(
+        "/v1/predict", json=body, headers=HEADERS, name="predict cold start", catch_response=True
+    ) as r:
         if r.status_code == 200 and not r.json().get("cold_start"):
             r.failure("an unknown customer was not answered as cold start")
 
 
 def invalid(client: FastHttpSession) -> None:
     body = {**transaction("c-0000001"), "amount": -1}
-    with client.post("/v1/predict", json=body, name="predict invalid", catch_response=True) as r:
+    with client.post(
+        "/v1/predict", json=body, headers=HEADERS, name="predict invalid", catch_response=True
+    ) as r:
         if r.status_code == 422:
             r.success()
         else:

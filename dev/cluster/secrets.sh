@@ -13,5 +13,6 @@ s3-secret-key=$(random)
 postgres-user=dp
 postgres-password=$(random)
 grafana-admin-password=$(random)
+api-key-dev=dpk_$(random)
 VALUES
 echo "wrote $out"

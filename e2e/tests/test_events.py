@@ -56,7 +56,9 @@ def test_prediction_events_match_api_responses(
     answers = {}
     for i in range(5):
         body = {**_body(flow), "transaction_id": f"e2e-event-{uuid.uuid4().hex[:8]}-{i}"}
-        answer = httpx.post(f"{target.endpoint('api')}/v1/predict", json=body).json()
+        answer = httpx.post(
+            f"{target.endpoint('api')}/v1/predict", json=body, headers=target.api_headers()
+        ).json()
         answers[answer["request_id"]] = answer
     events: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + 30
@@ -86,12 +88,13 @@ def _dropped(api: str) -> float:
 def test_api_answers_and_counts_drops_while_kafka_is_down(
     flow: dict[str, Any], target: Target
 ) -> None:
-    api = target.endpoint("api")
+    api, headers = target.endpoint("api"), target.api_headers()
     before = _dropped(api)
     target.stop("kafka")
     try:
         for _ in range(3):
-            assert httpx.post(f"{api}/v1/predict", json=_body(flow), timeout=10).status_code == 200
+            answer = httpx.post(f"{api}/v1/predict", json=_body(flow), headers=headers, timeout=10)
+            assert answer.status_code == 200
         deadline = time.monotonic() + 30
         while _dropped(api) < before + 3 and time.monotonic() < deadline:
             time.sleep(1)

@@ -24,17 +24,19 @@ def test_api_503_while_model_server_is_down_then_recovers(
         "channel": "pos",
         "country": "DE",
     }
-    api = target.endpoint("api")
+    api, headers = target.endpoint("api"), target.api_headers()
     target.stop("serving")
     try:
-        down = httpx.post(f"{api}/v1/predict", json=body, timeout=10)
+        down = httpx.post(f"{api}/v1/predict", json=body, headers=headers, timeout=10)
         assert down.status_code == 503
         assert down.json()["error"] == "model_unavailable"
         assert httpx.get(f"{api}/readyz").status_code == 503
     finally:
         target.start("serving")
     deadline = time.monotonic() + 60
-    while httpx.post(f"{api}/v1/predict", json=body, timeout=10).status_code != 200:
+    while (
+        httpx.post(f"{api}/v1/predict", json=body, headers=headers, timeout=10).status_code != 200
+    ):
         assert time.monotonic() < deadline, "the API did not recover"
         time.sleep(1)
 

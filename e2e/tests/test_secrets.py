@@ -14,8 +14,8 @@ from e2e.target import Target
 
 pytestmark = pytest.mark.requires("services")
 # What each workload needs (docs/security.md), written here, not read from the policies.
-NEEDS = {"api": {"s3", "postgres"}, "stream": {"s3", "postgres"}, "serving": set()}
-SECRETS = {"s3", "postgres"}
+NEEDS = {"api": {"s3", "postgres", "api-keys"}, "stream": {"s3", "postgres"}, "serving": set()}
+SECRETS = {"s3", "postgres", "api-keys"}
 
 
 def _client(target: Target, token: str) -> hvac.Client:

@@ -27,7 +27,7 @@ REQUEST = {
 @pytest.fixture(scope="module")
 def api(flow: dict[str, Any], target: Target) -> httpx.Client:
     wait_ready(f"{target.endpoint('api')}/readyz", None, timeout_s=60)
-    return httpx.Client(base_url=target.endpoint("api"), timeout=10)
+    return httpx.Client(base_url=target.endpoint("api"), timeout=10, headers=target.api_headers())
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +114,16 @@ def test_metrics_counters_move(api: httpx.Client, known_customer: str) -> None:
     api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "currency": "XXX"})
     assert _counter(api, "dp_api_predictions_total") == before + 1
     assert _counter(api, 'dp_api_errors_total{kind="invalid_request"}') == errors + 1
+
+
+def test_the_api_refuses_a_request_without_its_key(flow: dict[str, Any], target: Target) -> None:
+    if not target.api_headers():
+        pytest.skip(f"the API of {target.name} needs no key (api.auth = none)")
+    base = target.endpoint("api")
+    answer = httpx.post(f"{base}/v1/predict", json=REQUEST, timeout=10)
+    assert (answer.status_code, answer.json()["error"]) == (401, "unauthenticated")
+    wrong = httpx.post(
+        f"{base}/v1/predict", json=REQUEST, headers={"X-API-Key": "dpk_wrong"}, timeout=10
+    )
+    assert wrong.status_code == 401
+    assert httpx.get(f"{base}/metrics", timeout=10).status_code == 200  # Prometheus scrapes it

@@ -380,7 +380,9 @@ def test_freshness_of_online_features(
     flow: dict[str, Any], target: Target, resources: Resources
 ) -> None:
     """Produce one event at a time and poll the API until its features reflect it."""
-    report = measure_freshness(resources.settings.kafka, target.endpoint("api"), events=20)
+    report = measure_freshness(
+        resources.settings.kafka, target.endpoint("api"), target.api_headers(), events=20
+    )
     out = Path("reports")
     out.mkdir(exist_ok=True)
     (out / "freshness.json").write_text(json.dumps(report, indent=2))

@@ -33,11 +33,15 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         deps = dependencies.build(resources, metrics, features, model, events)
         await deps.model.start()
+        if deps.keys is not None:
+            await deps.keys.start()
         app.state.deps = deps
         # Everything loaded so far (Feast, pandas, pyarrow: millions of objects) lives as long
         # as the process; out of the collector's sight, full collections stop pausing requests.
         gc.freeze()
         yield
+        if deps.keys is not None:
+            await deps.keys.stop()
         await deps.model.close()
         deps.events.close()
 

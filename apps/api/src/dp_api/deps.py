@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from dp_api.auth import ApiKeys
 from dp_api.events import EventSink, KafkaEvents, NoEvents
 from dp_api.metrics import ApiMetrics
 from dp_core.model_client import ModelClient
@@ -28,6 +29,7 @@ class Dependencies:
     metrics: ApiMetrics
     events: EventSink
     settings: ApiSettings
+    keys: ApiKeys | None = None
 
 
 def build(
@@ -48,6 +50,7 @@ def build(
         metrics=metrics,
         events=events,
         settings=api,
+        keys=ApiKeys(resources.secrets, api.keys_refresh_s) if api.auth == "api_key" else None,
     )
 
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from dp_api.auth import Forbidden, Unauthenticated
 from dp_api.deps import get_deps
 from dp_api.schemas import Problem
 from dp_core.inference import ModelRejected, ModelUnavailable
@@ -23,6 +24,8 @@ TITLES = {
     "not_found": "There is nothing at this path.",
     "method_not_allowed": "This path does not take this method.",
     "request_too_large": "The request body is larger than the API accepts.",
+    "unauthenticated": "The request carries no valid API key.",
+    "forbidden": "The API key does not allow this.",
     "unscorable_transaction": "The model server refused this transaction's inputs.",
     "model_unavailable": "The model server is down, slow or answered garbage.",
     "features_unavailable": "The online store is down, slow or holds garbage.",
@@ -36,6 +39,10 @@ HTTP_ERRORS = {
 }
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"model": Problem, "description": "A dependency is down, slow or broken."}
+}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No API key, or an unknown one."},
+    403: {"model": Problem, "description": "The key does not allow this route."},
 }
 INVALID: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "The body is larger than `api.max_body_bytes`."},
@@ -83,6 +90,16 @@ def install(app: FastAPI) -> None:
         if error is None:
             return await http_exception_handler(request, exc)
         return answer(request, exc.status_code, error, str(exc.detail))
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        answered = answer(request, 401, "unauthenticated", str(exc))
+        answered.headers["WWW-Authenticate"] = 'Bearer realm="data-platform"'
+        return answered
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return answer(request, 403, "forbidden", str(exc))
 
     @app.exception_handler(ModelRejected)
     async def rejected(request: Request, exc: ModelRejected) -> JSONResponse:

@@ -8,12 +8,13 @@ import uuid
 from datetime import UTC, datetime
 
 import numpy as np
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dp_api.auth import presented_key
 from dp_api.deps import Deps
-from dp_api.errors import INVALID, UNAVAILABLE
+from dp_api.errors import INVALID, UNAUTHORIZED, UNAVAILABLE
 from dp_api.schemas import Decision, Prediction, Transaction
 from dp_core.inference import ModelUnavailable
 from dp_core.model_inputs import input_row
@@ -34,7 +35,18 @@ def decide(score: float, settings: ApiSettings) -> Decision:
     return "approve"
 
 
-@router.post("/v1/predict", response_model=Prediction, responses={**UNAVAILABLE, **INVALID})
+async def authorized(request: Request, deps: Deps) -> None:
+    """The caller's API key allows `predict` (when the target requires keys)."""
+    if deps.keys is not None:
+        deps.keys.check(presented_key(request), "predict")
+
+
+@router.post(
+    "/v1/predict",
+    response_model=Prediction,
+    responses={**UNAVAILABLE, **INVALID, **UNAUTHORIZED},
+    dependencies=[Depends(authorized)],
+)
 async def predict(transaction: Transaction, deps: Deps) -> Prediction:
     """Score a transaction with its customer's online features and the champion model.
 

@@ -77,9 +77,12 @@ def sample_requests(resources: Resources, known: int = 3) -> list[dict[str, Any]
     return requests
 
 
-def send_samples(base_url: str, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def send_samples(
+    base_url: str, requests: list[dict[str, Any]], headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Each request to `/v1/predict` with `headers` (the API key where one is needed)."""
     results = []
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
         for body in requests:
             response = client.post("/v1/predict", json=body)
             results.append(

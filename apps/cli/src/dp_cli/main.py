@@ -204,6 +204,7 @@ def run(
     """Every step in order, then the API with sample predictions; writes runs/latest/report.json."""
     from dp_cli.api_process import running_api, sample_requests, send_samples
     from dp_cli.report import build_report, print_summary, write_report
+    from dp_core.api_keys import api_headers
 
     with Resources(get_settings()) as resources:
         results: dict[str, dict[str, Any]] = {}
@@ -217,7 +218,7 @@ def run(
 
         started = time.perf_counter()
         with running_api(resources, keep=serve_api) as base_url:
-            predictions = send_samples(base_url, sample_requests(resources))
+            predictions = send_samples(base_url, sample_requests(resources), api_headers(resources))
             seconds["api"] = round(time.perf_counter() - started, 2)
             report = build_report(resources, results, seconds) | {"predictions": predictions}
             path = write_report(report, resources.settings.runs_dir)

@@ -1,7 +1,11 @@
-# api: Feast's SQL registry (postgres) and the offline engine's S3 keys, read at start.
+# api: Feast's SQL registry (postgres) and the offline engine's S3 keys, read at start, and its
+# clients' keys (api-keys), re-read every minute.
 path "secret/data/s3" {
   capabilities = ["read"]
 }
 path "secret/data/postgres" {
+  capabilities = ["read"]
+}
+path "secret/data/api-keys" {
   capabilities = ["read"]
 }

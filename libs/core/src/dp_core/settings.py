@@ -161,6 +161,13 @@ class ApiSettings(Section):
     max_body_bytes: int = Field(
         default=16_384, gt=0, description="Larger request bodies are refused with 413."
     )
+    auth: Literal["none", "api_key"] = Field(
+        default="none",
+        description="`api_key`: /v1/predict needs a key from the secret store's `api-keys`.",
+    )
+    keys_refresh_s: float = Field(
+        default=60.0, gt=0, description="How often the API re-reads its keys (rotation)."
+    )
 
 
 class KafkaSettings(Section):

@@ -110,6 +110,7 @@ def flow() -> None:
     from dp_cli.api_process import sample_requests, send_samples, wait_ready
     from dp_cli.pods.runner import FLOW_JOBS
     from dp_cli.report import build_report, print_summary, write_report
+    from dp_core.api_keys import api_headers
     from dp_core.resources import Resources
 
     settings = get_settings()
@@ -133,7 +134,7 @@ def flow() -> None:
     with Resources(settings) as resources:
         base_url = settings.endpoints.url("api")
         wait_ready(f"{base_url}/readyz", None)
-        predictions = send_samples(base_url, sample_requests(resources))
+        predictions = send_samples(base_url, sample_requests(resources), api_headers(resources))
         report = build_report(resources, results, seconds) | {"predictions": predictions}
         path = write_report(report, settings.runs_dir)
         print_summary(report, console)

@@ -106,6 +106,7 @@ class Pods:
             f"openbao-token={creds.bao_token}\ns3-access-key={creds.s3_access_key}\n"
             f"s3-secret-key={creds.s3_secret_key}\npostgres-user={creds.postgres_user}\n"
             f"postgres-password={creds.postgres_password}\ngrafana-admin-password=unused\n"
+            f"api-key-dev={creds.api_key_dev}\n"
         )
         rendered = subprocess.run(
             ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
@@ -19,19 +19,28 @@ class Credentials:
     s3_secret_key: str
     postgres_user: str
     postgres_password: str
+    api_key_dev: str = field(default_factory=lambda: new_api_key())
 
     def kv(self) -> dict[str, dict[str, str]]:
         """The secrets as OpenBao paths (under the KV mount) and their key/value pairs."""
         return {
             "s3": {"access_key": self.s3_access_key, "secret_key": self.s3_secret_key},
             "postgres": {"user": self.postgres_user, "password": self.postgres_password},
+            # The API's clients: `dev` is the developer's own (samples, e2e, load tests).
+            "api-keys": {"dev": self.api_key_dev},
         }
+
+
+def new_api_key() -> str:
+    return f"dpk_{secrets.token_urlsafe(32)}"
 
 
 def load_or_create(folder: Path) -> Credentials:
     path = folder / "credentials.json"
     if path.exists():
-        return Credentials(**json.loads(path.read_text()))
+        loaded = Credentials(**json.loads(path.read_text()))
+        path.write_text(json.dumps(asdict(loaded), indent=2))  # values added since are kept
+        return loaded
     folder.mkdir(parents=True, exist_ok=True)
     created = Credentials(
         bao_token=f"dev-{secrets.token_hex(16)}",
