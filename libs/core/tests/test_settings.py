@@ -168,7 +168,8 @@ def test_show_names_each_source_and_masks_secrets(
     from dp_core.settings_report import describe
 
     (clean_env / ".env").write_text("DP_SEED=9\n")
-    monkeypatch.setenv("DP_FEAST__REGISTRY", "postgresql+psycopg://feast:hunter2@db:5432/feast")
+    registry = "postgresql+psycopg://feast:hunter2@db:5432/feast"  # pragma: allowlist secret
+    monkeypatch.setenv("DP_FEAST__REGISTRY", registry)
     rows = {key: (value, source) for key, value, source in describe(Settings(target="stack"))}
     assert rows["seed"] == ("9", ".env")
     assert rows["model_server.mode"] == ("v2_http", "profiles/stack.toml")
