@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -22,6 +23,12 @@ REQUEST = {
     "country": "NG",
     "timestamp": "2026-10-15T03:00:00Z",
 }
+
+
+MODEL_INPUTS = (
+    "amount", "amount_to_avg_7d", "hour", "channel", "country", "txn_count_1h", "txn_count_24h",
+    "txn_count_7d", "amount_sum_24h", "distinct_merchants_24h", "secs_since_last_txn",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +64,39 @@ def test_v2_metadata_and_infer(flow: dict[str, Any], target: Target) -> None:
     answer = httpx.post(f"{base}/v2/models/{name}/infer", json=body).json()
     assert answer["model_version"] == flow["model"]["champion_version"]
     assert 0 <= answer["outputs"][0]["data"][0] <= 1
+    # A JSON body without a content type is JSON (the protocol's default form).
+    bare = httpx.post(f"{base}/v2/models/{name}/infer", content=json.dumps(body).encode())
+    assert bare.status_code == 200
+    assert bare.json()["outputs"][0]["data"] == answer["outputs"][0]["data"]
+
+
+def test_a_v2_client_we_did_not_write_builds_its_request_from_the_metadata(
+    flow: dict[str, Any], target: Target
+) -> None:
+    """Triton's v2 HTTP client reads the model's metadata and sends what it describes."""
+    import numpy as np
+    import tritonclient.http as v2
+
+    base, name = target.endpoint("serving"), flow["model"]["name"]
+    wait_ready(f"{base}/v2/health/ready", None, timeout_s=60)
+    client = v2.InferenceServerClient(url=base.removeprefix("http://"))
+    meta = client.get_model_metadata(name)
+    # The model's inputs as docs/architecture.md lists them, written here, in this order.
+    assert [t["name"] for t in meta["inputs"]] == list(MODEL_INPUTS)
+    assert {(t["datatype"], tuple(t["shape"])) for t in meta["inputs"]} == {("FP64", (-1,))}
+    assert meta["outputs"] == [{"name": "score", "datatype": "FP64", "shape": [-1]}]
+    rows = np.random.default_rng(1).uniform(0, 5, size=(4, len(meta["inputs"])))
+    inputs = []
+    for i, tensor in enumerate(meta["inputs"]):
+        column = v2.InferInput(tensor["name"], [len(rows)], tensor["datatype"])
+        column.set_data_from_numpy(rows[:, i].astype("float64"))
+        inputs.append(column)
+    by_columns = client.infer(name, inputs).as_numpy("score")
+    single = v2.InferInput("inputs", list(rows.shape), "FP64")
+    single.set_data_from_numpy(rows)
+    assert by_columns.tolist() == pytest.approx(
+        client.infer(name, [single]).as_numpy("score").tolist()
+    )
 
 
 def test_api_score_equals_the_model_servers(

@@ -80,3 +80,70 @@ def test_ready_only_once_a_champion_is_loaded(booster: lgb.Booster) -> None:
         asyncio.run(waiting.predict(request(ROWS[:1])))
     loaded = FraudModel("fraud-detector", HeldChampion(LoadedModel("fraud-detector", "1", booster)))  # type: ignore[arg-type]
     assert loaded.load() is True
+
+
+def signed(booster: lgb.Booster) -> LoadedModel:
+    """A model as load_version gives it: with the signature MLflow records for training's data."""
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    frame = pd.DataFrame(ROWS[:5], columns=list(INPUTS))
+    signature = infer_signature(frame, booster.predict(ROWS[:5]))
+    return LoadedModel("fraud-detector", "7", booster, signature)
+
+
+def test_metadata_describes_every_column_and_the_score(booster: lgb.Booster) -> None:
+    model = FraudModel("fraud-detector", HeldChampion(signed(booster)))
+    assert model.get_input_types() == [
+        {"name": name, "datatype": "FP64", "shape": [-1]} for name in INPUTS
+    ]
+    assert model.get_output_types() == [{"name": "score", "datatype": "FP64", "shape": [-1]}]
+    assert FraudModel("fraud-detector", HeldChampion(None)).get_input_types() == []
+
+
+def test_one_tensor_per_column_scores_like_the_single_tensor(booster: lgb.Booster) -> None:
+    model = FraudModel("fraud-detector", HeldChampion(signed(booster)))
+    columns = []
+    for i, name in enumerate(INPUTS):
+        tensor = InferInput(name=name, shape=[3], datatype="FP64")
+        tensor.set_data_from_numpy(ROWS[:3, i].astype("float64"))
+        columns.append(tensor)
+    by_column = asyncio.run(model.predict(InferRequest("fraud-detector", columns, "r-2")))
+    single = asyncio.run(model.predict(request(ROWS[:3])))
+    assert by_column.outputs[0].data == pytest.approx(single.outputs[0].data)
+    with pytest.raises(InvalidInput, match="missing"):
+        asyncio.run(model.predict(InferRequest("fraud-detector", columns[:-1], "r-3")))
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([], b"application/json"),
+        ([(b"content-type", b"text/plain")], b"application/json"),
+        ([(b"content-type", b"application/octet-stream")], b"application/json"),
+        (
+            [
+                (b"content-type", b"application/octet-stream"),
+                (b"inference-header-content-length", b"10"),
+            ],
+            b"application/octet-stream",
+        ),
+        (
+            [(b"content-type", b"application/json; charset=utf-8")],
+            b"application/json; charset=utf-8",
+        ),
+    ],
+)
+def test_an_infer_body_without_a_binary_header_is_json(
+    headers: list[tuple[bytes, bytes]], expected: bytes
+) -> None:
+    from dp_serving.server import JsonByDefault
+
+    seen: dict[str, object] = {}
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        seen.update(scope)
+
+    scope = {"type": "http", "path": "/v2/models/fraud-detector/infer", "headers": headers}
+    asyncio.run(JsonByDefault(app)(scope, None, None))
+    assert dict(seen["headers"]).get(b"content-type") == expected  # type: ignore[call-overload]

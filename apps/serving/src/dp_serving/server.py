@@ -1,8 +1,11 @@
 """The model server: KServe's Python server answering Open Inference Protocol v2.
 
 Endpoints (from KServe): `/v2/health/live`, `/v2/health/ready`, `/v2/models/<name>`,
-`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. The request carries one FP64
-tensor `inputs` of shape [rows, len(INPUTS)]; the answer one FP64 tensor `score` of shape [rows].
+`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. The model's metadata is its
+MLflow signature (`metadata`): one FP64 input tensor per feature column, shape [-1], and the
+FP64 output `score`, shape [-1]. A request sends those columns, or one FP64 tensor `inputs` of
+shape [rows, columns] in the signature's order (what the API sends); the answer is `score`.
+A JSON body is read as JSON when its content type is missing or generic (`JsonByDefault`).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import numpy as np
 import uvloop
 from kserve import InferOutput, InferRequest, InferResponse, Model, ModelRepository, ModelServer
 from kserve.errors import InvalidInput
+from kserve.protocol.rest.server import RESTServer
 
 from dp_core.champion import Champion
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR
 from dp_core.model_inputs import INPUTS
 from dp_core.resources import Resources
+from dp_serving.metadata import column_names, input_tensors, output_tensors
 
 
 class FraudModel(Model):
@@ -42,11 +47,23 @@ class FraudModel(Model):
         self.champion.follow()
         return self.ready
 
+    def get_input_types(self) -> list[dict[str, Any]]:
+        signature = self._signature()
+        return input_tensors(signature) if signature is not None else []
+
+    def get_output_types(self) -> list[dict[str, Any]]:
+        signature = self._signature()
+        return output_tensors(signature) if signature is not None else []
+
+    def _signature(self) -> Any:
+        return self.champion.model.signature if self.champion.loaded else None
+
     async def predict(
         self, payload: InferRequest, headers: dict[str, str] | None = None
     ) -> InferResponse:
-        inputs = _inputs(payload)
         model = self.champion.model
+        columns = column_names(model.signature) if model.signature is not None else list(INPUTS)
+        inputs = _inputs(payload, columns)
         scores = model.score(inputs)
         output = InferOutput(name=OUTPUT_TENSOR, shape=[len(scores)], datatype="FP64")
         output.set_data_from_numpy(scores, binary_data=False)
@@ -58,19 +75,61 @@ class FraudModel(Model):
         )
 
 
-def _inputs(payload: InferRequest) -> np.ndarray:
-    tensor = next((t for t in payload.inputs if t.name == INPUT_TENSOR), None)
-    if tensor is None:
-        raise InvalidInput(f"expected an input tensor named '{INPUT_TENSOR}'")
-    try:
-        array = np.asarray(tensor.as_numpy(), dtype="float64")
-    except (ValueError, TypeError) as exc:
+def _inputs(payload: InferRequest, columns: list[str]) -> np.ndarray:
+    """Rows of model inputs from the one `inputs` tensor or from one tensor per column."""
+    by_name = {t.name: t for t in payload.inputs}
+    if INPUT_TENSOR in by_name:
+        array = _array(by_name[INPUT_TENSOR])
+        if array.ndim != 2 or array.shape[1] != len(columns):
+            raise InvalidInput(
+                f"'{INPUT_TENSOR}' must have shape [rows, {len(columns)}] ({columns})"
+            )
+        return array
+    missing = [c for c in columns if c not in by_name]
+    if missing:
         raise InvalidInput(
-            f"'{INPUT_TENSOR}' does not match its shape and datatype: {exc}"
-        ) from exc
-    if array.ndim != 2 or array.shape[1] != len(INPUTS):
-        raise InvalidInput(f"'{INPUT_TENSOR}' must have shape [rows, {len(INPUTS)}] ({INPUTS})")
-    return array
+            f"expected an input tensor named '{INPUT_TENSOR}' or one per column {columns}; "
+            f"missing {missing}"
+        )
+    values = [_array(by_name[c]).reshape(-1) for c in columns]
+    if len({len(v) for v in values}) != 1:
+        raise InvalidInput("the column tensors must all hold the same number of rows")
+    return np.column_stack(values)
+
+
+def _array(tensor: Any) -> np.ndarray:
+    try:
+        return np.asarray(tensor.as_numpy(), dtype="float64")
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"'{tensor.name}' does not match its shape and datatype: {exc}") from exc
+
+
+class JsonByDefault:
+    """An infer request without a binary-tensor header and with no or a generic content type is
+    JSON, as the protocol's JSON form is the default: KServe would read it as binary and refuse
+    it ("inference-header-content-length header is missing")."""
+
+    GENERIC = frozenset({b"", b"text/plain", b"application/octet-stream", b"*/*"})
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/infer"):
+            headers = dict(scope["headers"])
+            kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if b"inference-header-content-length" not in headers and kind in self.GENERIC:
+                rest = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+                scope = {**scope, "headers": [*rest, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
+
+
+def _with_json_by_default(add_middlewares: Any) -> Any:
+    def add(server: RESTServer, app: Any) -> None:
+        add_middlewares(server, app)
+        app.add_middleware(JsonByDefault)
+
+    return add
 
 
 def serve(resources: Resources) -> None:
@@ -95,6 +154,8 @@ def serve(resources: Resources) -> None:
     }
     # KServe runs `asyncio.run()` itself, so uvicorn's loop option never applies: uvloop is set
     # as the policy here (1.6k → 2k+ infer/s on this machine, see docs/performance.md).
+    # KServe builds its FastAPI app inside start() and offers no hook for a middleware of ours.
+    RESTServer._add_middlewares = _with_json_by_default(RESTServer._add_middlewares)
     uvloop.install()
     asyncio.set_event_loop(asyncio.new_event_loop())  # KServe configures "the current loop" first
     ModelServer(**options).start([])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -24,6 +24,7 @@ class LoadedModel:
     name: str
     version: str
     booster: lgb.Booster
+    signature: Any = None  # the registered version's MLflow ModelSignature (inputs and outputs)
 
     def score(self, inputs: np.ndarray) -> np.ndarray:
         """Fraud probability per row of model inputs."""
@@ -48,15 +49,18 @@ def load_version(settings: MlflowSettings, version: str) -> LoadedModel:
     """The native LightGBM booster of one registered version (not the pyfunc wrapper), from the
     registry `Resources.mlflow` pointed MLflow at."""
     import mlflow.lightgbm
+    import mlflow.models
     from mlflow.exceptions import MlflowException
 
+    uri = f"models:/{settings.model_name}/{version}"
     try:
-        booster = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{version}")
+        booster = mlflow.lightgbm.load_model(uri)
+        signature = mlflow.models.get_model_info(uri).signature
     except (MlflowException, OSError) as exc:
         raise ModelUnavailable(
             f"version {version} of '{settings.model_name}' could not be loaded: {exc}"
         ) from exc
-    return LoadedModel(settings.model_name, version, booster)
+    return LoadedModel(settings.model_name, version, booster, signature)
 
 
 class Champion:
