@@ -90,7 +90,7 @@ k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours) a
 	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 .PHONY: validate-k8s
-validate-k8s: k8s-setup ## Render, schema-validate, policy-check, parity-check the manifests; evaluate the Tiltfile
+validate-k8s: k8s-setup stack-setup ## Render, schema-validate, policy-check, parity-check the manifests; promtool the alerts; evaluate the Tiltfile
 	bash dev/cluster/secrets.sh >/dev/null
 	$(RUN) python dev/k8s/validate.py
 

@@ -161,6 +161,20 @@ def policy_failures(files: list[Path], framework: str) -> list[str]:
     return failures
 
 
+def alert_rule_failures() -> list[str]:
+    """`promtool check rules` and `promtool test rules` on the alerts both targets load."""
+    folder = REPO / "k8s/base/prometheus"
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return ["promtool is not installed: run `make stack-setup` (Debian's prometheus)"]
+    failures = []
+    for command in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts_test.yml"]):
+        done = subprocess.run([promtool, *command], cwd=folder, capture_output=True, text=True)
+        if done.returncode != 0:
+            failures.append(f"promtool {' '.join(command)}: {(done.stdout + done.stderr)[-800:]}")
+    return failures
+
+
 def run() -> dict[str, Any]:
     results: dict[str, Any] = {"kubernetes_version": K8S_VERSION}
     rendered: dict[str, list[dict[str, Any]]] = {}
@@ -204,6 +218,8 @@ def run() -> dict[str, Any]:
         rendered.get("overlay kind", []), rendered.get("overlay oci", [])
     )
     results["oci_requests"], errors["budget"] = budget(rendered.get("overlay oci", []))
+
+    errors["alerts"] = alert_rule_failures()
 
     errors["tiltfile"] = []
     for config in ({}, {"local": True}):

@@ -462,7 +462,10 @@ def _prometheus_config(ctx: StackContext) -> Path:
     template = (ctx.repo / "dev" / "stack" / "prometheus.yml").read_text()
     at = ctx.settings.endpoints
     config = template.format(
-        api=at.address("api"), serving=at.address("serving"), prometheus=at.address("prometheus")
+        api=at.address("api"),
+        serving=at.address("serving"),
+        prometheus=at.address("prometheus"),
+        rules=ctx.repo / "k8s/base/prometheus/alerts.yml",
     )
     path = ctx.root / "prometheus.yml"
     path.write_text(config)
