@@ -6,9 +6,11 @@ import time
 
 import redis.asyncio as aioredis
 from feast.infra.online_stores.helpers import _mmh3, _redis_key
+from feast.infra.online_stores.redis import RedisOnlineStore
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.protos.feast.types.Value_pb2 import Value
 
+from dp_core.feature_store import repo_config
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 from dp_features.repo import ENTITY_KEY, FEATURES, VIEW
@@ -43,9 +45,9 @@ async def feature_lookup(settings: Settings) -> dict[str, float]:
 
 async def redis_floor(settings: Settings) -> dict[str, float]:
     """The same hash fields with one HMGET and no decoding: what the network and Redis cost."""
-    online = settings.feast.online_store
-    host, port = str(online["connection_string"]).split(",")[0].split(":")
-    client = aioredis.Redis(host=host, port=int(port))
+    online = repo_config(Resources(settings)).online_store  # with the ACL user and password
+    nodes, params = RedisOnlineStore._parse_connection_string(online.connection_string)
+    client = aioredis.Redis(host=nodes[0]["host"], port=int(nodes[0]["port"]), **params)
     fields = [_mmh3(f"{VIEW}:{name}") for name in FEATURES]
 
     def key(i: int) -> bytes:

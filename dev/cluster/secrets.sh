@@ -14,5 +14,7 @@ postgres-user=dp
 postgres-password=$(random)
 grafana-admin-password=$(random)
 api-key-dev=dpk_$(random)
+redis-reader-password=$(random)
+redis-writer-password=$(random)
 VALUES
 echo "wrote $out"

@@ -86,6 +86,37 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
 
 
 @pytest.mark.requires("services")
+def test_redis_users_read_and_write_only_as_allowed(resources: Resources) -> None:
+    """No anonymous user; `reader` reads and cannot write; `writer` writes."""
+    import redis
+
+    at = resources.settings.endpoints
+    host, port = at.host, at.port("redis")
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host=host, port=port, socket_timeout=5).get("x")
+    reader = redis.Redis(
+        host=host,
+        port=port,
+        username="reader",
+        password=resources.secrets.get("redis/reader")["password"],
+        socket_timeout=5,
+    )
+    assert reader.ping()
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        reader.set("e2e:reader-may-not-write", "1")
+    writer = redis.Redis(
+        host=host,
+        port=port,
+        username="writer",
+        password=resources.secrets.get("redis/writer")["password"],
+        socket_timeout=5,
+    )
+    assert writer.set("e2e:writer-may-write", "1", ex=60)
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        writer.flushall()
+
+
+@pytest.mark.requires("services")
 def test_redis_holds_each_customers_latest_event_time(
     curated: pd.DataFrame, resources: Resources
 ) -> None:
@@ -99,7 +130,11 @@ def test_redis_holds_each_customers_latest_event_time(
 
     settings = resources.settings
     client = redis.Redis(
-        host=settings.endpoints.host, port=settings.endpoints.port("redis"), socket_timeout=5
+        host=settings.endpoints.host,
+        port=settings.endpoints.port("redis"),
+        username="reader",
+        password=resources.secrets.get("redis/reader")["password"],
+        socket_timeout=5,
     )
     latest = curated.groupby("customer_id")["event_timestamp"].max()
     sample = batch_only(latest.index, resources, 25)

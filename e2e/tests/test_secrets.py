@@ -14,8 +14,12 @@ from e2e.target import Target
 
 pytestmark = pytest.mark.requires("services")
 # What each workload needs (docs/security.md), written here, not read from the policies.
-NEEDS = {"api": {"s3", "postgres", "api-keys"}, "stream": {"s3", "postgres"}, "serving": set()}
-SECRETS = {"s3", "postgres", "api-keys"}
+NEEDS = {
+    "api": {"s3", "postgres", "api-keys", "redis/reader"},
+    "stream": {"s3", "postgres", "redis/writer"},
+    "serving": set(),
+}
+SECRETS = {"s3", "postgres", "api-keys", "redis/reader", "redis/writer"}
 
 
 def _client(target: Target, token: str) -> hvac.Client:

@@ -1,4 +1,4 @@
-# api: Feast's SQL registry (postgres) and the offline engine's S3 keys, read at start, and its
+# api: Redis as `reader`; Feast's SQL registry (postgres) and the offline engine's S3 keys, read at start, and its
 # clients' keys (api-keys), re-read every minute.
 path "secret/data/s3" {
   capabilities = ["read"]
@@ -7,5 +7,8 @@ path "secret/data/postgres" {
   capabilities = ["read"]
 }
 path "secret/data/api-keys" {
+  capabilities = ["read"]
+}
+path "secret/data/redis/reader" {
   capabilities = ["read"]
 }

@@ -1,7 +1,10 @@
-# features: the curated zone (S3) and Feast's SQL registry (postgres).
+# features: Redis as `writer`; the curated zone (S3) and Feast's SQL registry (postgres).
 path "secret/data/s3" {
   capabilities = ["read"]
 }
 path "secret/data/postgres" {
+  capabilities = ["read"]
+}
+path "secret/data/redis/writer" {
   capabilities = ["read"]
 }

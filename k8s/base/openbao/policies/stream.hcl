@@ -1,7 +1,10 @@
-# stream: the raw zone (S3) and Feast's SQL registry (postgres) for its pushes.
+# stream: Redis as `writer`; the raw zone (S3) and Feast's SQL registry (postgres) for its pushes.
 path "secret/data/s3" {
   capabilities = ["read"]
 }
 path "secret/data/postgres" {
+  capabilities = ["read"]
+}
+path "secret/data/redis/writer" {
   capabilities = ["read"]
 }

@@ -22,6 +22,12 @@ def repo_config(resources: Resources, overwrite_online: bool = False) -> RepoCon
     feast = resources.settings.feast
     repo_path = Path(resources.local_dir("feast"))
     online = dict(feast.online_store)
+    if online.get("type") == "redis" and feast.redis_user:
+        online["connection_string"] = with_redis_user(
+            online["connection_string"],
+            feast.redis_user,
+            resources.secrets.get(f"redis/{feast.redis_user}")["password"],
+        )
     if overwrite_online and online.get("type") == "redis":
         online["skip_dedup"] = True
     if online.get("type") == "sqlite":
@@ -45,6 +51,11 @@ def repo_config(resources: Resources, overwrite_online: bool = False) -> RepoCon
         entity_key_serialization_version=3,
         repo_path=repo_path,
     )
+
+
+def with_redis_user(connection_string: str, user: str, password: str) -> str:
+    """Feast's Redis connection string (`host:port[,key=value…]`) with an ACL user."""
+    return f"{connection_string},username={user},password={password}"
 
 
 def with_credentials(database_url: str, postgres: dict[str, str]) -> str:

@@ -130,6 +130,11 @@ class FeastSettings(Section):
     online_store: dict[str, Any] = Field(
         default_factory=dict, description="Feast online store config; empty: derived from type."
     )
+    redis_user: str = Field(
+        default="",
+        description="The Redis ACL user this process connects as (`reader` or `writer`); its "
+        "password is the secret `redis/<user>`. Empty: no authentication (embedded).",
+    )
 
 
 class ModelServerSettings(Section):

@@ -107,6 +107,8 @@ class Pods:
             f"s3-secret-key={creds.s3_secret_key}\npostgres-user={creds.postgres_user}\n"
             f"postgres-password={creds.postgres_password}\ngrafana-admin-password=unused\n"
             f"api-key-dev={creds.api_key_dev}\n"
+            f"redis-reader-password={creds.redis_reader_password}\n"
+            f"redis-writer-password={creds.redis_writer_password}\n"
         )
         rendered = subprocess.run(
             ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=True

@@ -20,6 +20,8 @@ class Credentials:
     postgres_user: str
     postgres_password: str
     api_key_dev: str = field(default_factory=lambda: new_api_key())
+    redis_reader_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    redis_writer_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def kv(self) -> dict[str, dict[str, str]]:
         """The secrets as OpenBao paths (under the KV mount) and their key/value pairs."""
@@ -28,6 +30,9 @@ class Credentials:
             "postgres": {"user": self.postgres_user, "password": self.postgres_password},
             # The API's clients: `dev` is the developer's own (samples, e2e, load tests).
             "api-keys": {"dev": self.api_key_dev},
+            # Redis ACL users: the API reads, materialisation and the stream write.
+            "redis/reader": {"password": self.redis_reader_password},
+            "redis/writer": {"password": self.redis_writer_password},
         }
 
 

@@ -315,11 +315,34 @@ POSTGRES = Service(
 # --- Redis -----------------------------------------------------------------------------------
 
 
+def _redis_acl(ctx: StackContext) -> Path:
+    """Redis's users: no default user; `reader` may read (the API), `writer` may write but run
+    nothing dangerous (materialisation, the stream). Passwords from the stack's credentials."""
+    path = ctx.root / "redis-users.acl"
+    path.touch(mode=0o600)
+    path.write_text(redis_acl(ctx.creds.redis_reader_password, ctx.creds.redis_writer_password))
+    return path
+
+
+def redis_acl(reader_password: str, writer_password: str) -> str:
+    return (
+        "user default off\n"
+        f"user reader on >{reader_password} ~* &* -@all +@read +@connection\n"
+        f"user writer on >{writer_password} ~* &* +@all -@dangerous\n"
+    )
+
+
 def _redis_healthy(ctx: StackContext) -> bool:
     import redis
 
+    client = redis.Redis(
+        port=ctx.port("redis"),
+        username="writer",
+        password=ctx.creds.redis_writer_password,
+        socket_timeout=1,
+    )
     try:
-        return bool(redis.Redis(port=ctx.port("redis"), socket_timeout=1).ping())
+        return bool(client.ping())
     except redis.RedisError:
         return False
 
@@ -337,6 +360,8 @@ REDIS = Service(
         str(ctx.data("redis")),
         "--save",
         "60 100",
+        "--aclfile",
+        str(_redis_acl(ctx)),
         "--daemonize",
         "no",
     ],
@@ -487,21 +512,25 @@ PROMETHEUS = Service(
 # --- Our own services ------------------------------------------------------------------------
 
 
-def dp_service(name: str, subcommand: str, health_path: str) -> Service:
+def dp_service(
+    name: str, subcommand: str, health_path: str, env: dict[str, str] | None = None
+) -> Service:
     """One of this repository's services: a `dp` subcommand on the stack target."""
     return Service(
         name=name,
         url=lambda ctx: ctx.url(name),
         command=lambda ctx: [sys.executable, "-m", "dp_cli", subcommand],
         # Its own token (its workload's policy), never the operator's root token.
-        env=lambda ctx: ctx.dp_env() | {"BAO_TOKEN": token_file(ctx.root, name).read_text()},
+        env=lambda ctx: (
+            ctx.dp_env() | {"BAO_TOKEN": token_file(ctx.root, name).read_text()} | (env or {})
+        ),
         healthy=lambda ctx: http_ok(ctx.url(name) + health_path),
         start_timeout_s=120,
     )
 
 
 SERVING = dp_service("serving", "serve", "/v2/health/live")
-API = dp_service("api", "api", "/healthz")
+API = dp_service("api", "api", "/healthz", env={"DP_FEAST__REDIS_USER": "reader"})
 STREAM = dp_service("stream", "stream", "/healthz")
 
 SERVICES = (
