@@ -60,7 +60,7 @@ class History:
         new = new[~self.known(new["transaction_id"])]
         if new.empty:
             return
-        self._streamed = pd.concat([self._streamed, new], ignore_index=True)
+        self._streamed = _events([self._streamed, new])
         self._ids.update(new["transaction_id"])
         newest = new["event_timestamp"].max()
         if self.newest_streamed is None or newest > self.newest_streamed:
