@@ -52,7 +52,7 @@ status: ## Service, URL, healthy or not
 .PHONY: test
 test: setup ## Every test: lint, unit, integration, k8s validation, e2e on the stack, images, e2e on pods
 	$(TIMED) lint $(MAKE) --no-print-directory lint
-	$(TIMED) "unit and integration" $(RUN) pytest
+	$(TIMED) "unit and integration" $(RUN) pytest --durations=12
 	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
 	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
 	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
