@@ -15,6 +15,7 @@ from dp_cli.pods.manifests import (
     plan,
     probe_url,
     with_openbao_token,
+    with_token_auth,
 )
 from dp_cli.pods.runner import JobResult
 
@@ -125,8 +126,7 @@ def test_a_pod_with_an_openbao_role_logs_in_with_that_roles_token_only() -> None
     played = with_openbao_token(pod, token_for)
     env = {e["name"]: e["value"] for e in played["spec"]["containers"][0]["env"]}
     assert asked == ["api"]
-    assert env["BAO_TOKEN"] == "token-of-api"
-    assert env["DP_SECRETS__AUTH"] == "token"  # pragma: allowlist secret
+    assert env["BAO_TOKEN"] == "token-of-api"  # pragma: allowlist secret
     assert env["OMP_NUM_THREADS"] == "1"
     assert "BAO_TOKEN" not in str(pod)  # the rendered pod itself is left as it was
 
@@ -137,3 +137,11 @@ def test_a_pod_without_a_role_gets_no_token() -> None:
     )
     played = with_openbao_token(pod, lambda role: pytest.fail(f"asked a token for {role}"))
     assert played == pod
+
+
+def test_the_settings_log_in_to_openbao_by_token_on_podman() -> None:
+    settings = {"kind": "ConfigMap", "metadata": {"name": "platform-settings"}}
+    settings["data"] = {"DP_SECRETS__AUTH": "kubernetes", "DP_TARGET": "kind"}
+    patched = with_token_auth([settings])
+    assert patched[0]["data"] == {"DP_SECRETS__AUTH": "token", "DP_TARGET": "kind"}
+    assert settings["data"]["DP_SECRETS__AUTH"] == "kubernetes"  # the rendered one untouched

@@ -109,12 +109,21 @@ def with_openbao_token(pod: dict[str, Any], token_for: Callable[[str], str]) -> 
         role = next((e.get("value") for e in env if e["name"] == ROLE_VARIABLE), None)
         if role is None:
             continue
-        env[:] = [e for e in env if e["name"] not in {"BAO_TOKEN", "DP_SECRETS__AUTH"}]
-        env += [
-            {"name": "DP_SECRETS__AUTH", "value": "token"},
-            {"name": "BAO_TOKEN", "value": token_for(role)},
-        ]
+        env[:] = [e for e in env if e["name"] != "BAO_TOKEN"]
+        env.append({"name": "BAO_TOKEN", "value": token_for(role)})
     return pod
+
+
+def with_token_auth(config_maps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The settings ConfigMap with OpenBao login by token (the pods' `BAO_TOKEN`), since podman
+    has no service-account tokens; set here, not per container, because podman 4.3 lets a
+    container's `envFrom` override its `env` (Kubernetes does the opposite)."""
+    patched = copy.deepcopy(config_maps)
+    for config_map in patched:
+        data = config_map.get("data", {})
+        if data.get("DP_SECRETS__AUTH") == "kubernetes":
+            data["DP_SECRETS__AUTH"] = "token"
+    return patched
 
 
 def hosts_file(names: list[str]) -> str:

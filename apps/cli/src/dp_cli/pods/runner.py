@@ -21,6 +21,7 @@ from dp_cli.pods.manifests import (
     plan,
     probe_url,
     with_openbao_token,
+    with_token_auth,
 )
 from dp_cli.stack.control import context
 from dp_core.endpoints import ENDPOINTS
@@ -119,7 +120,9 @@ class Pods:
         self.root.mkdir(parents=True, exist_ok=True)
         hosts = self.root / "hosts"
         hosts.write_text(hosts_file(list(ENDPOINTS)))
-        return plan(self.render(), str(hosts))
+        planned = plan(self.render(), str(hosts))
+        planned.config_maps = with_token_auth(planned.config_maps)
+        return planned
 
     # --- running ---------------------------------------------------------------------------
 
