@@ -140,8 +140,9 @@ def test_a_pod_without_a_role_gets_no_token() -> None:
 
 
 def test_the_settings_log_in_to_openbao_by_token_on_podman() -> None:
+    auth = "DP_SECRETS__AUTH"  # pragma: allowlist secret
     settings = {"kind": "ConfigMap", "metadata": {"name": "platform-settings"}}
-    settings["data"] = {"DP_SECRETS__AUTH": "kubernetes", "DP_TARGET": "kind"}
+    settings["data"] = {auth: "kubernetes", "DP_TARGET": "kind"}
     patched = with_token_auth([settings])
-    assert patched[0]["data"] == {"DP_SECRETS__AUTH": "token", "DP_TARGET": "kind"}
-    assert settings["data"]["DP_SECRETS__AUTH"] == "kubernetes"  # the rendered one untouched
+    assert patched[0]["data"] == {auth: "token", "DP_TARGET": "kind"}
+    assert settings["data"][auth] == "kubernetes"  # the rendered one untouched

@@ -490,6 +490,7 @@ def _prometheus_config(ctx: StackContext) -> Path:
         api=at.address("api"),
         serving=at.address("serving"),
         prometheus=at.address("prometheus"),
+        stream=at.address("stream"),
         rules=ctx.repo / "k8s/base/prometheus/alerts.yml",
     )
     path = ctx.root / "prometheus.yml"

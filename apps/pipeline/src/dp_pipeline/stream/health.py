@@ -1,4 +1,5 @@
-"""The stream job's `/healthz`: 200 while the query runs, with the last batch and the lag."""
+"""The stream job's `/healthz` (200 while the query runs, with the last batch, the phase of the
+one in progress and the lag) and `/metrics` (the same facts for Prometheus)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 
 @dataclass
@@ -32,14 +36,57 @@ class Health:
         self.duplicates += duplicates
 
 
+class HealthMetrics:
+    """A Prometheus collector reading `Health` when scraped (one source of the figures)."""
+
+    def __init__(self, health: Health) -> None:
+        self.health = health
+
+    def collect(self) -> list[Metric]:
+        h = self.health
+        rows = CounterMetricFamily(
+            "dp_stream_rows", "Messages taken, by outcome.", labels=["outcome"]
+        )
+        for outcome, count in (
+            ("valid", h.valid),
+            ("dead_letter", h.dead_letters),
+            ("duplicate", h.duplicates),
+        ):
+            rows.add_metric([outcome], count)
+        progress = datetime.fromisoformat(h.last_batch_at or h.started_at).timestamp()
+        lag = float("nan") if h.lag is None else h.lag  # NaN: not known yet (no progress)
+        return [
+            CounterMetricFamily("dp_stream_batches", "Micro-batches processed.", value=h.batches),
+            rows,
+            GaugeMetricFamily("dp_stream_active", "1 while the query runs.", value=int(h.active)),
+            GaugeMetricFamily(
+                "dp_stream_progress_timestamp_seconds",
+                "When the last micro-batch ended (the start, before the first).",
+                value=progress,
+            ),
+            GaugeMetricFamily(
+                "dp_stream_lag_messages", "Messages in the topic not yet processed.", value=lag
+            ),
+        ]
+
+
 def serve_health(health: Health, host: str, port: int) -> ThreadingHTTPServer:
-    """Serve `health` as JSON on `GET /healthz` from a daemon thread."""
+    """Serve `health` as JSON on `GET /healthz` and as metrics on `GET /metrics`, from a daemon
+    thread."""
+    registry = CollectorRegistry()
+    registry.register(HealthMetrics(health))
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._answer(200, CONTENT_TYPE_LATEST, generate_latest(registry))
+                return
             body = json.dumps(health.__dict__).encode()
-            self.send_response(200 if health.active else 503)
-            self.send_header("content-type", "application/json")
+            self._answer(200 if health.active else 503, "application/json", body)
+
+        def _answer(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("content-type", content_type)
             self.end_headers()
             self.wfile.write(body)
 
