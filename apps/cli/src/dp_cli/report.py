@@ -67,8 +67,18 @@ def build_report(
             "promoted": train["promoted"],
             "holdout": {k: v for k, v in train["metrics"].items() if k.startswith("holdout_")},
         },
+        "spark": spark_facts(resources),
         "seconds": seconds,
     }
+
+
+def spark_facts(resources: Resources) -> dict[str, Any]:
+    """The master the steps ran on and how many executors it had (none: ran elsewhere, pods)."""
+    session = resources.__dict__.get("spark")  # only if this process started one
+    executors = (
+        session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1 if session else None
+    )
+    return {"master": resources.settings.spark.master, "executors": executors}
 
 
 def write_report(report: dict[str, Any], runs_dir: Path) -> Path:
