@@ -85,32 +85,29 @@ def test_the_apis_feature_read_equals_the_feast_sdks(
     assert all(v is None for v in features.read("c-never-seen").values())
 
 
+def redis_as(resources: Resources, user: str | None) -> Any:
+    """A plain redis-py client of the target's Redis, as `user` (None: anonymous)."""
+    import redis
+
+    at = resources.settings.endpoints
+    login = {} if user is None else {"username": user}
+    if user is not None:
+        login["password"] = resources.secrets.get(f"redis/{user}")["password"]
+    return redis.Redis(host=at.host, port=at.port("redis"), socket_timeout=5, **login)
+
+
 @pytest.mark.requires("services")
 def test_redis_users_read_and_write_only_as_allowed(resources: Resources) -> None:
     """No anonymous user; `reader` reads and cannot write; `writer` writes."""
     import redis
 
-    at = resources.settings.endpoints
-    host, port = at.host, at.port("redis")
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(host=host, port=port, socket_timeout=5).get("x")
-    reader = redis.Redis(
-        host=host,
-        port=port,
-        username="reader",
-        password=resources.secrets.get("redis/reader")["password"],
-        socket_timeout=5,
-    )
+        redis_as(resources, None).get("x")
+    reader = redis_as(resources, "reader")
     assert reader.ping()
     with pytest.raises(redis.exceptions.NoPermissionError):
         reader.set("e2e:reader-may-not-write", "1")
-    writer = redis.Redis(
-        host=host,
-        port=port,
-        username="writer",
-        password=resources.secrets.get("redis/writer")["password"],
-        socket_timeout=5,
-    )
+    writer = redis_as(resources, "writer")
     assert writer.set("e2e:writer-may-write", "1", ex=60)
     with pytest.raises(redis.exceptions.NoPermissionError):
         writer.flushall()
@@ -122,20 +119,13 @@ def test_redis_holds_each_customers_latest_event_time(
 ) -> None:
     """Read Redis itself (redis-py, Feast's documented key layout), not through our reader:
     each curated customer has a hash whose event time is their latest curated row's."""
-    import redis
     from feast.infra.key_encoding_utils import serialize_entity_key
     from feast.protos.feast.types.EntityKey_pb2 import EntityKey
     from feast.protos.feast.types.Value_pb2 import Value
     from google.protobuf.timestamp_pb2 import Timestamp
 
     settings = resources.settings
-    client = redis.Redis(
-        host=settings.endpoints.host,
-        port=settings.endpoints.port("redis"),
-        username="reader",
-        password=resources.secrets.get("redis/reader")["password"],
-        socket_timeout=5,
-    )
+    client = redis_as(resources, "reader")
     latest = curated.groupby("customer_id")["event_timestamp"].max()
     sample = batch_only(latest.index, resources, 25)
     for customer in sample:
