@@ -70,11 +70,28 @@ def render(*paths: Path, components: tuple[Path, ...] = ()) -> list[dict[str, An
     return docs
 
 
+SPARK_DRIVER_PORTS = {"spark-driver": 7078, "spark-blockmanager": 7079}
+
+
 def pods(docs: list[dict[str, Any]]) -> list[Endpoint]:
-    """One endpoint per workload, from its pod template (KServe's predictor as KServe makes it)."""
+    """One endpoint per workload, from its pod template (KServe's predictor as KServe makes it,
+    Spark's executors from their template, with the ports Spark gives executors and drivers)."""
     found = []
     for doc in docs:
         kind, meta = doc["kind"], doc["metadata"]
+        if kind == "ConfigMap" and meta["name"].startswith("spark-executor-template"):
+            template = yaml.safe_load(doc["data"]["executor.yaml"])
+            labels = template["metadata"]["labels"]
+            found.append(
+                Endpoint(
+                    labels[NAME],
+                    meta.get("namespace", ""),
+                    labels,
+                    {"kubernetes.io/metadata.name": meta.get("namespace", "")},
+                    {"spark-blockmanager": 7079},
+                )
+            )
+            continue
         if kind in WORKLOADS:
             spec = doc["spec"]["jobTemplate"]["spec"] if kind == "CronJob" else doc["spec"]
             template = spec["template"]
@@ -98,6 +115,9 @@ def pods(docs: list[dict[str, Any]]) -> list[Endpoint]:
             for c in containers
             for p in c.get("ports", [])
         }
+        env = {e["name"]: e.get("value", "") for c in containers for e in c.get("env", [])}
+        if env.get("DP_SPARK__MASTER", "").startswith("k8s://"):
+            ports |= SPARK_DRIVER_PORTS
         found.append(
             Endpoint(
                 labels.get(NAME, meta["name"]),
@@ -125,9 +145,18 @@ def allowed_edges(docs: list[dict[str, Any]], api_server_ip: str) -> set[tuple[s
     return edges
 
 
-def declared(docs: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
-    flows = yaml.safe_load((REPO / "k8s/components/network-policies/flows.yaml").read_text())
+def declared(
+    docs: list[dict[str, Any]], components: tuple[str, ...] = ()
+) -> set[tuple[str, str, int]]:
     names = {p.name for p in pods(docs)}
+    edges = set()
+    for component in ("network-policies", *components):
+        edges |= _flows(REPO / "k8s/components" / component / "flows.yaml", names)
+    return edges
+
+
+def _flows(path: Path, names: set[str]) -> set[tuple[str, str, int]]:
+    flows = yaml.safe_load(path.read_text())
     edges = set()
     for destination, sources in flows["flows"].items():
         name, port = destination.rsplit(":", 1)
@@ -142,8 +171,12 @@ OVERLAYS = {
     "kind+kserve": lambda: render(
         REPO / "k8s/overlays/kind", components=(REPO / "k8s/components/kserve",)
     ),
+    "kind+spark-executors": lambda: render(
+        REPO / "k8s/overlays/kind", components=(REPO / "k8s/components/spark-executors",)
+    ),
     "oci": lambda: render(REPO / "k8s/overlays/oci"),
 }
+EXTRA_FLOWS = {"kind+spark-executors": ("spark-executors",)}
 
 
 @pytest.mark.parametrize("overlay", sorted(OVERLAYS))
@@ -151,7 +184,7 @@ def test_policies_allow_exactly_the_declared_flows(overlay: str) -> None:
     docs = OVERLAYS[overlay]()
     assert any(d["kind"] == "NetworkPolicy" for d in docs), f"{overlay} renders no NetworkPolicy"
     allowed_now = allowed_edges(docs, API_SERVER[overlay.split("+")[0]])
-    wanted = declared(docs)
+    wanted = declared(docs, EXTRA_FLOWS.get(overlay, ()))
     assert sorted(wanted - allowed_now) == [], "needed flows the policies deny"
     assert sorted(allowed_now - wanted) == [], "flows the policies allow that nobody declared"
 

@@ -90,11 +90,18 @@ class StorageSettings(Section):
 class SparkSettings(Section):
     """The Spark session used by batch and streaming steps."""
 
-    master: str = "local[2]"
+    master: str = Field(
+        default="local[2]",
+        description="`local[N]`, `local-cluster[N,cores,MiB]` (executor JVMs) or "
+        "`k8s://https://kubernetes.default.svc` (executor pods, components/spark-executors).",
+    )
     driver_memory: str = "3g"
     shuffle_partitions: int = 4
     jars_dir: Path | None = Field(
         default=None, description="Every jar in this folder is passed explicitly (spark.jars)."
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="More Spark properties, applied last (JSON in env)."
     )
 
 

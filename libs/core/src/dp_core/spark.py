@@ -46,6 +46,8 @@ def build_spark(
             .config("spark.hadoop.fs.s3a.access.key", s3_credentials.get("access_key", ""))
             .config("spark.hadoop.fs.s3a.secret.key", s3_credentials.get("secret_key", ""))
         )
+    for key, value in spark.conf.items():  # the target's own (executor pods, their image, …)
+        builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
