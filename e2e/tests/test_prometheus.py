@@ -48,20 +48,63 @@ def test_targets_up_and_request_rate(flow: dict[str, Any], target: Target) -> No
 
 
 REPO = Path(__file__).parents[2]
-SELECTOR = re.compile(r"\b(dp_[a-z0-9_]+|up)(\{[^}]*\})?")
+# A metric name in PromQL: an identifier that is not a function, keyword or label name and is
+# followed by a selector, a range, or nothing that makes it a call or a label.
+PROMQL_WORDS = {
+    "sum", "rate", "increase", "histogram_quantile", "by", "without", "on", "ignoring", "and",
+    "or", "unless", "time", "avg", "max", "min", "count", "bool", "group_left", "group_right",
+    "irate", "delta", "abs", "absent", "offset",
+}  # fmt: skip
+IDENTIFIER = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(\{[^}]*\})?(?!\s*\()")
 
 
-def _selectors() -> dict[str, set[str]]:
-    """Every series selector the alerts and the dashboards use, by where it is used."""
+def metrics_in(expr: str) -> set[str]:
+    """The metric selectors an expression reads (label matchers kept, label lists dropped)."""
+    without_strings = re.sub(r'"[^"]*"', '""', expr)
+    without_groupings = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", " ", without_strings)
+    without_ranges = re.sub(r"\[[^\]]*\]", "", without_groupings)
+    found = set()
+    for match in IDENTIFIER.finditer(without_ranges):
+        name = match.group(1)
+        if name in PROMQL_WORDS or re.fullmatch(r"[0-9.e]+", name):
+            continue
+        # keep the original matchers of this selector, from the unmodified expression
+        original = re.search(rf"\b{re.escape(name)}(\{{[^}}]*\}})?", expr)
+        found.add(name + (original.group(1) or "" if original else ""))
+    return found
+
+
+def _expressions(target: Target) -> dict[str, str]:
+    """Every PromQL expression the alerts and the dashboards use, by where it is used; on a
+    target without Airflow (pods), those that read Airflow's metrics are not expected."""
     rules = yaml.safe_load((REPO / "k8s/base/prometheus/alerts.yml").read_text())
     expressions = {f"alert {r['alert']}": r["expr"] for g in rules["groups"] for r in g["rules"]}
     for path in (REPO / "k8s/base/grafana/dashboards").glob("*.json"):
         for panel in json.loads(path.read_text()).get("panels", []):
-            for i, query in enumerate(panel.get("targets", [])):
+            for i, query in enumerate(panel.get("targets") or []):
                 expressions[f"{path.name} {panel.get('title')} #{i}"] = query["expr"]
-    return {
-        where: {m.group(1) + (m.group(2) or "") for m in SELECTOR.finditer(expr)}
-        for where, expr in expressions.items()
+    if "airflow" not in target.capabilities:
+        expressions = {w: e for w, e in expressions.items() if "airflow_" not in e}
+    return expressions
+
+
+def _selectors(target: Target) -> dict[str, set[str]]:
+    return {where: metrics_in(expr) for where, expr in _expressions(target).items()}
+
+
+def test_metric_extraction_finds_what_a_query_reads() -> None:
+    """The extraction the checks below rely on, on queries whose metrics are known."""
+    expr = (
+        "histogram_quantile(0.99, sum by (le, route) "
+        '(rate(dp_api_request_seconds_bucket{route="/v1/predict"}[5m])))'
+    )
+    assert metrics_in(expr) == {'dp_api_request_seconds_bucket{route="/v1/predict"}'}
+    assert metrics_in("time() - dp_stream_progress_timestamp_seconds > 300 and up == 0") == {
+        "dp_stream_progress_timestamp_seconds",
+        "up",
+    }
+    assert metrics_in("sum by (model_name) (rate(request_predict_seconds_count[5m]))") == {
+        "request_predict_seconds_count"
     }
 
 
@@ -85,7 +128,7 @@ def test_every_series_the_alerts_and_dashboards_use_exists(
     base = target.endpoint("prometheus")
     start = time.time() - 3600
     missing = {}
-    for where, selectors in _selectors().items():
+    for where, selectors in _selectors(target).items():
         for selector in selectors:
             found = httpx.get(
                 f"{base}/api/v1/series", params={"match[]": selector, "start": start}
@@ -93,3 +136,57 @@ def test_every_series_the_alerts_and_dashboards_use_exists(
             if not found:
                 missing.setdefault(where, []).append(selector)
     assert missing == {}
+
+
+def test_every_dashboard_query_shows_data(flow: dict[str, Any], target: Target) -> None:
+    """A panel that would be empty fails the build: each dashboard query, evaluated over the
+    last hour as Grafana would, returns at least one series."""
+    base = target.endpoint("prometheus")
+    end = time.time()
+    empty = []
+    for where, expr in _expressions(target).items():
+        if where.startswith("alert "):
+            continue
+        answer = httpx.get(
+            f"{base}/api/v1/query_range",
+            params={"query": expr, "start": end - 3600, "end": end, "step": 30},
+            timeout=30,
+        ).json()
+        assert answer["status"] == "success", f"{where}: {answer}"
+        if not answer["data"]["result"]:
+            empty.append(f"{where}: {expr}")
+    assert empty == []
+
+
+def _alerts(base: str, name: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{base}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+    return [a for a in answer if a["labels"]["alertname"] == name]
+
+
+@pytest.mark.requires("process_control")
+def test_a_stopped_model_server_pages_through_alertmanager(
+    flow: dict[str, Any], target: Target
+) -> None:
+    """The alert fires from the real scrape (`up` of the stopped server), Alertmanager routes
+    it to the pager receiver, and it resolves when the server is back."""
+    prometheus, alertmanager = target.endpoint("prometheus"), target.endpoint("alertmanager")
+    assert not [a for a in _alerts(prometheus, "ModelServerDown") if a["state"] == "firing"]
+    target.stop("serving")
+    try:
+        firing = _poll(
+            lambda: [a for a in _alerts(prometheus, "ModelServerDown") if a["state"] == "firing"],
+            timeout_s=180,
+        )
+        assert firing, "ModelServerDown did not fire within 3 minutes of the server stopping"
+
+        def routed() -> list[dict[str, Any]]:
+            alerts = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=10).json()
+            return [a for a in alerts if a["labels"]["alertname"] == "ModelServerDown"]
+
+        received = _poll(routed, timeout_s=60)
+        assert received, "Alertmanager never received ModelServerDown"
+        assert [r["name"] for r in received[0]["receivers"]] == ["pager"]
+        assert received[0]["labels"]["severity"] == "page"
+    finally:
+        target.start("serving")
+    assert _poll(lambda: not _alerts(prometheus, "ModelServerDown"), timeout_s=120)
