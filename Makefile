@@ -44,16 +44,23 @@ up: stack-setup ## Start every service of the stack and wait until healthy
 down: ## Stop what `make up` started (data stays until `make clean`)
 	$(STACK) down
 
+.PHONY: dags-repo
+dags-repo: setup ## Publish dags/ to the DAGs repository Airflow reads (a local bare Git repo)
+	$(STACK) publish-dags
+
 .PHONY: status
 status: ## Service, URL, healthy or not
 	$(STACK) status
 
 ##@ Test
 .PHONY: test
-test: setup ## Every test: lint, unit, integration, k8s validation, e2e on the stack, images, e2e on pods
+test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation, DAGs, e2e on the stack (Airflow too), images, e2e on pods
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	$(TIMED) "unit and integration" $(RUN) pytest --durations=12
 	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
+	$(TIMED) validate-infra $(MAKE) --no-print-directory validate-infra
+	$(TIMED) "DAGs repository (its own CI)" env DP_CLI=$(CURDIR)/.venv/bin/dp \
+	  $(MAKE) --no-print-directory -C dags test
 	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
 	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
 	  'pytest e2e --target stack -ra && python loadtests/gate.py --target stack --duration 20'
@@ -93,6 +100,18 @@ k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours) a
 validate-k8s: k8s-setup stack-setup ## Render, schema-validate, policy-check, parity-check the manifests; promtool the alerts; evaluate the Tiltfile
 	bash dev/cluster/secrets.sh >/dev/null
 	$(RUN) python dev/k8s/validate.py
+
+##@ Infrastructure (OpenTofu for Oracle Cloud; the OCI provider is not reachable here)
+.PHONY: infra-setup
+infra-setup: ## OpenTofu built from its Go source into .cache/bin (the Go module proxy serves it)
+	bash dev/infra/install-tofu.sh
+
+.PHONY: validate-infra
+validate-infra: infra-setup k8s-setup ## tofu fmt -check, checkov's Terraform checks, tests over the parsed HCL
+	env -u TF_CLI_CONFIG_FILE .cache/bin/tofu fmt -check -recursive -diff infra/tofu
+	BC_SKIP_MAPPING=TRUE .cache/checkov/bin/checkov -d infra/tofu --framework terraform \
+	  --quiet --compact --skip-download
+	$(RUN) pytest -q -p no:cacheprovider tests/test_tofu.py
 
 ##@ Containers (images, the registry, the pods target)
 .PHONY: engine-setup
@@ -151,7 +170,11 @@ lint: setup ## ruff, mypy, and no secret in the tracked tree (detect-secrets, re
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
-	git ls-files -z | grep -zv '^uv.lock$$' | xargs -0 $(RUN) detect-secrets-hook --baseline .secrets.baseline
+	git ls-files -z | grep -zv 'uv.lock$$' | xargs -0 $(RUN) detect-secrets-hook --baseline .secrets.baseline
+
+.PHONY: dashboards
+dashboards: setup ## Write the Grafana dashboards from their code (dev/grafana/dashboards.py)
+	$(RUN) python dev/grafana/dashboards.py
 
 .PHONY: fmt
 fmt: setup ## Format and fix what ruff can

@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from dp_core.resources import Resources
-from e2e.target import Target
+from e2e.target import DAYS, ROWS, Target
 
 TARGETS = Path(__file__).parent / "targets"
-ROWS, DAYS = 40_000, 14
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -21,6 +21,9 @@ from dp_core.api_keys import api_headers
 from dp_core.resources import Resources
 from dp_core.settings import Settings
 
+# The flow every test of the suite reads: `dp run`'s rows and days, and the Airflow DAG's run.
+ROWS, DAYS = 40_000, 14
+
 # The batch steps as the kind overlay's Jobs run them (see k8s/base/*/…-job.yaml).
 JOBS = {
     "generate": "pipeline-generate",

@@ -100,7 +100,7 @@ def test_the_repository_tiltfile_declares_every_app_image() -> None:
     declared = evaluate(Path(__file__).parents[1] / "Tiltfile", {})
     assert set(declared.images) == {
         f"localhost:5005/data-platform/{app}"
-        for app in ("pipeline", "features", "training", "serving", "api")
+        for app in ("pipeline", "features", "training", "serving", "api", "airflow")
     }
     assert declared.contexts == ["kind-data-platform"]
     local = evaluate(Path(__file__).parents[1] / "Tiltfile", {"local": True})

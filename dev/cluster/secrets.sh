@@ -3,9 +3,24 @@
 # the overlay's secretGenerator reads. Re-running keeps existing values.
 set -euo pipefail
 out="${1:-$(dirname "$0")/../../k8s/overlays/kind/secrets.env}"
-[ -s "$out" ] && exit 0
+airflow="$(dirname "$out")/airflow-secrets.env"
+admin="$(dirname "$out")/airflow-passwords.json"
 umask 077
 random() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+# Airflow's own keys and its admin password (Airflow reads them as its settings and a file).
+if [ ! -s "$airflow" ]; then
+  cat >"$airflow" <<VALUES
+AIRFLOW__CORE__FERNET_KEY=$(python3 -c 'import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')
+AIRFLOW__API_AUTH__JWT_SECRET=$(random)
+AIRFLOW__API__SECRET_KEY=$(random)
+VALUES
+  echo "wrote $airflow"
+fi
+if [ ! -s "$admin" ]; then
+  printf '{"admin": "%s"}\n' "$(random)" >"$admin"
+  echo "wrote $admin"
+fi
+[ -s "$out" ] && exit 0
 cat >"$out" <<VALUES
 openbao-token=dev-$(random)
 s3-access-key=dp$(python3 -c 'import secrets; print(secrets.token_hex(8))')

@@ -4,14 +4,17 @@ For both overlays (kind, oci), each container's image must be one this repositor
 by digest (never a mutable tag), or a listed third-party image; and for ours, the container's own
 command must be runnable in that image: each `dp <subcommand>` it runs passes
 `dp --preflight <subcommand>` (imports and tools, see dp_cli.preflight), any other program answers
-`--help`. It runs as the manifests run it: user 10001, read-only root, /tmp writable, the
-platform ConfigMap as environment. This is how the stream's missing Feast dependency is caught
+`--help` (Airflow's image: `airflow <its args> --help`); each step the DAGs run passes its
+preflight in the image the DAGs repository names for it (its platform_interface.py). It runs
+as the manifests run it: user 10001, read-only root, /tmp writable, the platform ConfigMap as
+environment. This is how the stream's missing Feast dependency is caught
 without a cluster. oci references OCIR, which is not reachable here: its digests must equal the
 kind overlay's, and the image is run once from the local registry.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
@@ -25,9 +28,15 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).parents[2]
-OWN = re.compile(r"/data-platform/(pipeline|features|training|serving|api)@sha256:[0-9a-f]{64}$")
+OWN = re.compile(
+    r"/data-platform/(pipeline|features|training|serving|api|airflow)@sha256:[0-9a-f]{64}$"
+)
+# Our images' entrypoints: `dp` (apps/Dockerfile), `airflow` (apps/airflow/Dockerfile).
+ENTRYPOINTS = {"airflow": "airflow"}
 THIRD_PARTY = {
     "apache/kafka",
+    "prom/alertmanager",
+    "prom/statsd-exporter",
     "chrislusf/seaweedfs",
     "grafana/grafana",
     "openbao/openbao",
@@ -52,9 +61,11 @@ def containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return list(pod.get("initContainers", [])) + list(pod.get("containers", []))
 
 
-def commands(container: dict[str, Any]) -> list[list[str]]:
+def commands(container: dict[str, Any], app: str) -> list[list[str]]:
     """What to run to prove the container's command can start: preflights or `--help`."""
     words = [*container.get("command", []), *container.get("args", [])]
+    if not container.get("command") and app in ENTRYPOINTS:  # Airflow parses its own command
+        return [[ENTRYPOINTS[app], *words, "--help"]]
     if not container.get("command"):  # the image's entrypoint is `dp`
         return [["dp", "--preflight", words[0]]] if words else [["dp", "--help"]]
     if words[:2] == ["sh", "-c"]:
@@ -63,6 +74,18 @@ def commands(container: dict[str, Any]) -> list[list[str]]:
     if words[0] == "dp":
         return [["dp", "--preflight", words[1]]]
     return [[words[0], "--help"]]
+
+
+def dag_steps() -> dict[str, str]:
+    """The DAGs repository's contract: which image each `dp` step runs in on Kubernetes
+    (dags/platform_interface.py's IMAGES, read as data: the platform never imports the DAGs)."""
+    tree = ast.parse((REPO / "dags/platform_interface.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "IMAGES" for t in node.targets
+        ):
+            return dict(ast.literal_eval(node.value))
+    raise SystemExit("dags/platform_interface.py defines no IMAGES")
 
 
 def third_party(image: str) -> bool:
@@ -125,7 +148,7 @@ def main() -> int:
                     table.add_row(overlay, where, image, "same digest as kind", "[red]differs")
                     continue
                 local = kind_digests[app]
-                for command in commands(container):
+                for command in commands(container, app):
                     key = (local, tuple(command))
                     if key not in checked:
                         checked[key] = run_in(local, command, env)
@@ -135,6 +158,13 @@ def main() -> int:
                     table.add_row(
                         overlay, where, image.split("/")[-1][:40], shlex.join(command), result
                     )
+    # The pods Airflow starts on a cluster: each step the DAGs run, in the image they name.
+    for step, app in sorted(dag_steps().items()):
+        command = ["dp", "--preflight", step]
+        ok, said = run_in(kind_digests[app], command, env)
+        failures += not ok
+        result = "[green]ok" if ok else f"[red]fails: {said}"
+        table.add_row("dags", f"step {step}", app, shlex.join(command), result)
     Console(width=200).print(table)
     print(f"{len(checked)} distinct image/command pairs run; {failures} failures")
     return 1 if failures else 0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make images`: every app image from apps/Dockerfile, pushed to the local registry; the pushed
+# `make images`: every app image from apps/Dockerfile (and Airflow's runtime from
+# apps/airflow/Dockerfile), pushed to the local registry; the pushed
 # digests written into the overlays with `kustomize edit set image`, so deployments pin digests:
 #   kind: localhost:5005/data-platform/<app>@sha256:…   oci: <OCIR path>/data-platform/<app>@sha256:…
 # Figures (build seconds, size, digest) go to reports/images.json.
@@ -9,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
-APPS=(${APPS:-pipeline features training serving api})
+APPS=(${APPS:-pipeline features training serving api airflow})
 BASE="${BASE:-local}"
 KUSTOMIZE="${KUSTOMIZE:-$REPO/.cache/bin/kustomize}"
 tag="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- apps libs pyproject.toml uv.lock || echo -dirty)"
@@ -21,6 +22,13 @@ build_args=()
 ca_bundle="${DP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$ca_bundle" ] && build_args+=(--secret "id=ca_bundle,src=$ca_bundle")
 
+# Earlier builds stay in the engine's storage (a few GB per run) until removed: keep only this
+# commit's tags of our images (the registry keeps what was pushed), and drop dangling layers.
+engine images --format '{{.Repository}}:{{.Tag}}' \
+  | grep "^$REGISTRY/data-platform/" | grep -v ":$tag\$" | xargs -r engine rmi -f >/dev/null 2>&1 || true
+engine image prune -f >/dev/null 2>&1 || true
+echo "engine storage: $(df -h --output=avail / | tail -1 | tr -d ' ') free"
+
 mkdir -p reports "$STATE/images"
 report="reports/images.json"
 echo "{" >"$report.tmp"
@@ -29,8 +37,10 @@ for i in "${!APPS[@]}"; do
   ref="$REGISTRY/data-platform/$app:$tag"
   started=$(date +%s)
   echo "==> build $ref"
-  engine build "${build_args[@]}" "${base_args[@]}" -f apps/Dockerfile --target "$app" \
-    --build-arg "APP=$app" -t "$ref" . >"$STATE/images/$app.build.log" 2>&1 \
+  recipe=(-f apps/Dockerfile --target "$app" --build-arg "APP=$app")
+  [ "$app" = airflow ] && recipe=(-f apps/airflow/Dockerfile)
+  engine build "${build_args[@]}" "${base_args[@]}" "${recipe[@]}" -t "$ref" . \
+    >"$STATE/images/$app.build.log" 2>&1 \
     || { tail -30 "$STATE/images/$app.build.log"; exit 1; }
   seconds=$(($(date +%s) - started))
   if [ "$ENGINE" = podman ]; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the stack target (and `make bench`) needs beyond uv.lock (which already brings SeaweedFS' `weed` and
-# OpenBao's `bao` as wheels): Debian's postgresql, redis-server, prometheus and wrk, and the Kafka
+# OpenBao's `bao` as wheels): Debian's postgresql, redis-server, prometheus, alertmanager and wrk, and the Kafka
 # broker and Spark s3a jars from Maven Central. Idempotent: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/../.."
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v wrk >/dev/null || missing+=(wrk) # make bench's closed-loop load generator
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
@@ -34,3 +35,13 @@ for set in kafka spark; do
     echo "$want" >"$stamp"
   fi
 done
+
+# Airflow: its own locked environment (apps/airflow/uv.lock), apart from the platform's.
+python3 -m uv sync --frozen --quiet --project apps/airflow
+# Airflow's StatsD metrics reach Prometheus through the exporter, built from the Go module proxy.
+STATSD_EXPORTER_VERSION=v0.31.0
+if [ "$(cat .cache/bin/statsd_exporter.version 2>/dev/null)" != "$STATSD_EXPORTER_VERSION" ]; then
+  echo "building statsd_exporter $STATSD_EXPORTER_VERSION"
+  GOBIN="$PWD/.cache/bin" go install "github.com/prometheus/statsd_exporter@$STATSD_EXPORTER_VERSION"
+  echo "$STATSD_EXPORTER_VERSION" >.cache/bin/statsd_exporter.version
+fi

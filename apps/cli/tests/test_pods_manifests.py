@@ -56,6 +56,7 @@ def test_own_deployments_and_jobs_become_pods_everything_else_is_skipped_with_a_
         workload("Job", "training", OURS),
         workload("CronJob", "pipeline-daily", OURS),
         workload("StatefulSet", "postgres", "postgres:17.6-bookworm"),
+        workload("Deployment", "airflow-scheduler", OURS.replace("/api@", "/airflow@")),
         {"kind": "ConfigMap", "metadata": {"name": "platform-settings"}, "data": {"DP_X": "1"}},
         {"kind": "Secret", "metadata": {"name": "platform-credentials-x"}, "data": {"k": "dg=="}},
         {"kind": "Service", "metadata": {"name": "api"}, "spec": {}},
@@ -63,8 +64,9 @@ def test_own_deployments_and_jobs_become_pods_everything_else_is_skipped_with_a_
     planned = plan(objects, HOSTS)
     assert set(planned.services) == {"api"}
     assert set(planned.jobs) == {"training"}
-    assert set(planned.skipped) == {"pipeline-daily", "postgres"}
+    assert set(planned.skipped) == {"pipeline-daily", "postgres", "airflow-scheduler"}
     assert "controller" in planned.skipped["pipeline-daily"]
+    assert "Kubernetes API" in planned.skipped["airflow-scheduler"]
     assert planned.secrets == {"platform-credentials-x": {"k": "dg=="}}
     assert [c["metadata"]["name"] for c in planned.config_maps] == ["platform-settings"]
 

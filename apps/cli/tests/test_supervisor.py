@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from dp_cli.stack import control
+from dp_cli.stack.base import Service, StackContext, http_ok
 from dp_cli.stack.credentials import load_or_create
 from dp_cli.stack.processes import ProcessDir
-from dp_cli.stack.services import Service, StackContext, http_ok
 from dp_core.settings import Settings
 
 pytestmark = pytest.mark.cli

@@ -70,8 +70,11 @@ def summary(result: Any) -> dict[str, Any]:
 
 
 def _print(result: Any) -> None:
-    """A step's summary as JSON on stdout (progress and logs go to stderr)."""
-    typer.echo(json.dumps(summary(result), indent=2, default=str))
+    """A step's summary as JSON on stdout (progress and logs go to stderr): indented for a
+    terminal, one line otherwise, so an orchestrator that keeps a task's last line (Airflow's
+    BashOperator) keeps the whole summary."""
+    indent = 2 if sys.stdout.isatty() else None
+    typer.echo(json.dumps(summary(result), indent=indent, default=str))
 
 
 # The batch flow in order, as `module:function`; each imported only when it runs, so an image
@@ -158,6 +161,30 @@ def dlq_replay(
     when = None if since is None else (since if since.tzinfo else since.replace(tzinfo=UTC))
     with Resources(get_settings()) as resources:
         _print(replay(resources, ReplaySpec(reason=reason, since=when)))
+
+
+check_app = typer.Typer(
+    help="Checks after a release (the orchestrator runs them).", no_args_is_help=True
+)
+app.add_typer(check_app, name="check")
+
+
+@check_app.command("serving")
+def check_serving() -> None:
+    """The model server serves the champion, with the registry's scores (v2 REST)."""
+    from dp_cli.checks import check_serving as run
+
+    with Resources(get_settings()) as resources:
+        _print(run(resources))
+
+
+@check_app.command("api")
+def check_api() -> None:
+    """`/v1/predict` answers known, unknown and invalid requests with the champion."""
+    from dp_cli.checks import check_api as run
+
+    with Resources(get_settings()) as resources:
+        _print(run(resources))
 
 
 @app.command()

@@ -27,6 +27,7 @@ MODULES: dict[str, list[str]] = {
     "stack": ["dp_cli.stack.control"],
     "settings": ["dp_core.settings_report"],
     "pods": ["dp_cli.pods.runner"],
+    "check": ["dp_cli.checks", "dp_cli.api_process"],
 }
 
 

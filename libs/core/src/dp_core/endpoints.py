@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scheme = Literal["http", "postgresql", "redis", "kafka"]
+Scheme = Literal["http", "postgresql", "redis", "kafka", "udp"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("kafka-external", 19094, "kafka", "Kafka's listener for port-forwarded clients"),
         Endpoint("mlflow", 18500, "http", "tracking server and model registry"),
         Endpoint("prometheus", 18090, "http", "metrics"),
+        Endpoint("alertmanager", 18093, "http", "alert routing (Prometheus's alerts)"),
         Endpoint("grafana", 18300, "http", "dashboards (cluster only)"),
         Endpoint("serving", 18080, "http", "model server (Open Inference Protocol v2)"),
         Endpoint("api", 18000, "http", "backend API"),
         Endpoint("stream", 18091, "http", "streaming job's health"),
+        Endpoint("airflow", 18070, "http", "orchestrator (Airflow api-server: UI and REST API)"),
+        Endpoint("airflow-metrics", 18102, "http", "Airflow's metrics (StatsD exporter)"),
+        Endpoint("airflow-statsd", 18125, "udp", "Airflow's StatsD sink (the exporter's input)"),
     )
 }

@@ -10,9 +10,13 @@ class MissingDependency(RuntimeError):
     """This environment lacks a module or tool a command needs; the message names them."""
 
 
+class CheckFailed(RuntimeError):
+    """A release check found the served path answering otherwise than the registry says."""
+
+
 def explain(exc: BaseException, settings: Settings) -> str | None:
     """A one-line explanation of `exc` when it is a known, user-fixable failure; else None."""
-    if isinstance(exc, SecretError | MissingDependency):
+    if isinstance(exc, SecretError | MissingDependency | CheckFailed):
         return str(exc)
     if isinstance(exc, PermissionError) and settings.storage.endpoint_url:
         return (

@@ -212,6 +212,24 @@ class KafkaSettings(Section):
     )
 
 
+class AirflowSettings(Section):
+    """The orchestrator's runtime: where it reads the DAGs from (a Git repository) and how its
+    tasks run the platform's steps."""
+
+    dags_repo: str = Field(
+        default="",
+        description="Git URL of the DAGs repository; empty means `<state_dir>/dags.git`, the "
+        "local bare repository `make dags-repo` publishes.",
+    )
+    dags_ref: str = Field(default="main", description="Branch or tag the runtime tracks.")
+    dags_refresh_s: int = Field(default=30, gt=0, description="How often the bundle fetches.")
+    runner: Literal["local", "kubernetes"] = Field(
+        default="local",
+        description="`local`: tasks run `dp` on the worker; `kubernetes`: in a pod of the "
+        "step's image.",
+    )
+
+
 class SecretsSettings(Section):
     """Where credentials come from: the environment, or OpenBao (Vault API)."""
 
@@ -250,6 +268,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
@@ -285,6 +304,7 @@ class Settings(BaseSettings):
         self.model_server.url = self.model_server.url or at.url("serving")
         self.kafka.bootstrap_servers = self.kafka.bootstrap_servers or at.address("kafka")
         self.secrets.url = self.secrets.url or at.url("openbao")
+        self.airflow.dags_repo = self.airflow.dags_repo or f"file://{state}/dags.git"
         if self.secrets.token_file is None:
             self.secrets.token_file = state / "stack" / "bao-token"
         return self

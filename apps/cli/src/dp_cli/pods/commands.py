@@ -75,6 +75,7 @@ def run(ctx: typer.Context) -> None:
     import subprocess
 
     from dp_cli.stack import control
+    from dp_cli.stack.airflow import AIRFLOW_SERVICES
     from dp_cli.stack.services import SERVICES
 
     if not ctx.args:
@@ -83,7 +84,11 @@ def run(ctx: typer.Context) -> None:
     settings = get_settings()
     pods = Pods(settings)
     workloads = set(pods.plan().services)
-    infrastructure = [s.name for s in SERVICES if s.name not in workloads]
+    # Not Airflow: on a cluster its tasks are pods it starts itself (KubernetesPodOperator),
+    # which this target's podman cannot stand in for; the stack target runs it.
+    infrastructure = [
+        s.name for s in SERVICES if s.name not in workloads and s not in AIRFLOW_SERVICES
+    ]
     code = 1
     try:
         control.up(settings, infrastructure, echo=console.print)

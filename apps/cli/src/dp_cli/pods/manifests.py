@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OWN_IMAGES = "/data-platform/"
+# Airflow starts its tasks as pods through the Kubernetes API, which this target does not have;
+# the stack target runs Airflow (as processes, its tasks as commands).
+ORCHESTRATOR_IMAGE = "/data-platform/airflow"
 HOSTS_VOLUME = "pods-etc-hosts"
 
 
@@ -61,6 +64,8 @@ def plan(objects: list[dict[str, Any]], hosts_path: str) -> Plan:
             continue
         elif not is_own(obj):
             result.skipped[name] = "infrastructure: the stack runs it as a local process"
+        elif any(ORCHESTRATOR_IMAGE in c["image"] for c in containers(obj)):
+            result.skipped[name] = "Airflow needs the Kubernetes API to start its tasks' pods"
         elif kind == "Deployment":
             result.services[name] = as_pod(name, pod_template(obj), "Always", hosts_path)
         elif kind == "Job":

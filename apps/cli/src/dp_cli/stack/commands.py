@@ -47,6 +47,21 @@ def restart(services: list[str] = typer.Argument(..., help="Services to restart.
     up(services)
 
 
+@app.command("publish-dags")
+def publish_dags() -> None:
+    """Publish `dags/` as a commit on the DAGs repository settings name (a local bare repo)."""
+    from pathlib import Path
+
+    from dp_cli.stack.dags_repo import publish_dags as publish
+
+    airflow = _settings().airflow
+    if not airflow.dags_repo.startswith("file://"):
+        raise typer.BadParameter(f"{airflow.dags_repo} is a remote: push to it with git")
+    bare = Path(airflow.dags_repo.removeprefix("file://"))
+    commit = publish(Path("dags").resolve(), bare, airflow.dags_ref)
+    console.print(f"published dags/ to {airflow.dags_repo} ({airflow.dags_ref} at {commit[:12]})")
+
+
 @app.command()
 def status() -> None:
     """A table of services, URLs and health; exits 1 when any is unhealthy."""

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
+from dp_cli.stack.base import Service, StackContext
 from dp_cli.stack.credentials import load_or_create
 from dp_cli.stack.processes import ProcessDir
-from dp_cli.stack.services import SERVICES, Service, StackContext
+from dp_cli.stack.services import SERVICES
 from dp_core.settings import Settings
 
 

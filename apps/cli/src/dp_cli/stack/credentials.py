@@ -6,6 +6,7 @@ The OpenBao dev server keeps secrets in memory, so the generated values also liv
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -22,6 +23,13 @@ class Credentials:
     api_key_dev: str = field(default_factory=lambda: new_api_key())
     redis_reader_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     redis_writer_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    airflow_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    airflow_db_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    airflow_fernet_key: str = field(
+        default_factory=lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    )
+    airflow_jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    airflow_api_secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     def kv(self) -> dict[str, dict[str, str]]:
         """The secrets as OpenBao paths (under the KV mount) and their key/value pairs."""
@@ -33,6 +41,14 @@ class Credentials:
             # Redis ACL users: the API reads, materialisation and the stream write.
             "redis/reader": {"password": self.redis_reader_password},
             "redis/writer": {"password": self.redis_writer_password},
+            # Airflow's runtime: its admin user, its database user, its own keys.
+            "airflow": {
+                "admin_password": self.airflow_admin_password,
+                "db_password": self.airflow_db_password,
+                "fernet_key": self.airflow_fernet_key,
+                "jwt_secret": self.airflow_jwt_secret,
+                "api_secret_key": self.airflow_api_secret_key,
+            },
         }
 
 

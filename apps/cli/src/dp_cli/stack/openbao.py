@@ -28,10 +28,13 @@ def write_policies(client: Any, repo: Path) -> list[str]:
     return names
 
 
-def mint_token(client: Any, workload: str, ttl: str = STACK_TOKEN_TTL) -> str:
-    """A token with the workload's policy only (no root, no other workload's)."""
+def mint_token(
+    client: Any, workload: str, ttl: str = STACK_TOKEN_TTL, policies: list[str] | None = None
+) -> str:
+    """A token with the workload's policy only (no root, no other workload's); an orchestrator
+    that runs several workloads' steps gets exactly their `policies`."""
     answer = client.auth.token.create(
-        policies=[workload],
+        policies=policies or [workload],
         ttl=ttl,
         renewable=True,
         display_name=f"stack-{workload}",

@@ -1,0 +1,1 @@
+"""The data platform's Airflow runtime: what the runtime offers DAGs beyond Airflow itself."""
