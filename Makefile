@@ -56,12 +56,13 @@ status: ## Service, URL, healthy or not
 .PHONY: test
 test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation, DAGs, e2e on the stack (Airflow too), images, e2e on pods
 	$(TIMED) lint $(MAKE) --no-print-directory lint
+	@# The servers come first: unit tests start real ones too (redis-server for the API's faults).
+	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
 	$(TIMED) "unit and integration" $(RUN) pytest --durations=12
 	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
 	$(TIMED) validate-infra $(MAKE) --no-print-directory validate-infra
 	$(TIMED) "DAGs repository (its own CI)" env DP_CLI=$(CURDIR)/.venv/bin/dp \
 	  $(MAKE) --no-print-directory -C dags test
-	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
 	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
 	  'pytest e2e --target stack -ra && python loadtests/gate.py --target stack --duration 20'
 	$(TIMED) "cluster path (images, contract, e2e on pods)" bash dev/containers/cluster-path.sh

@@ -75,7 +75,7 @@ def redis_port(tmp_path: Path) -> Iterator[int]:
     """A real redis-server of our own."""
     server = shutil.which("redis-server")
     if server is None:
-        pytest.fail("redis-server is not installed (make setup installs it)")
+        pytest.fail("redis-server is not installed (make stack-setup installs it)")
     port = dead_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
