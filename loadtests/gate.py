@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -144,6 +145,7 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, help="override the SLO file's duration")
     parser.add_argument("--reports", type=Path, default=Path("reports"))
+    parser.add_argument("--json", type=Path, help="also write the figures and verdicts here")
     args = parser.parse_args()
     slo = tomllib.loads((HERE / "slos.toml").read_text())[args.target]
     duration = args.duration or int(slo["duration_s"])
@@ -162,6 +164,12 @@ def main() -> int:
         table.add_row(name, measured, target, "[green]pass[/]" if ok else "[red]MISS[/]")
     Console().print(table)
     print(f"reports: {prefix}_stats.csv, {prefix}.html")
+    if args.json:
+        objectives = {
+            name: {"measured": measured, "target": target, "passed": ok}
+            for name, measured, target, ok in rows
+        }
+        args.json.write_text(json.dumps({"offered": title, **stats, "objectives": objectives}))
     return 0 if all(ok for *_, ok in rows) else 1
 
 

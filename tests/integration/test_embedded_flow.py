@@ -198,7 +198,7 @@ def test_api_over_v2_http_scores_like_the_model_server(flow: Flow, model_server:
     assert remote_scores == pytest.approx(local_scores)
 
 
-def test_worse_model_is_registered_but_not_promoted(
+def test_worse_model_becomes_challenger_and_is_refused(
     flow: Flow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dp_training import train as training
@@ -206,7 +206,45 @@ def test_worse_model_is_registered_but_not_promoted(
     monkeypatch.setitem(training.PARAMS, "num_leaves", 2)
     monkeypatch.setattr(training, "NUM_ROUNDS", 1)
     result = training.train(Resources(flow.settings))
-    assert result.version == "2"
-    assert not result.promoted
-    assert result.champion_version == "1"
-    assert result.metrics["holdout_roc_auc"] < flow.report["model"]["holdout"]["holdout_roc_auc"]
+    assert (result.version, result.alias, result.champion_version) == ("2", "challenger", "1")
+    client = MlflowClient(flow.settings.mlflow.tracking_uri)
+    name = flow.settings.mlflow.model_name
+    assert client.get_model_version_by_alias(name, "champion").version == "1"
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "dp_cli", "promote"], env=flow.env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "quality gate failed" in refused.stderr
+    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    tags = client.get_model_version(name, "2").tags
+    assert tags["promotion.decision"] == "refused"
+    quality = json.loads(tags["promotion.gate.quality"])
+    assert quality["passed"] is False
+    # The gate's figures agree with AUCs computed here from the registry's own runs.
+    runs = {v: client.get_run(client.get_model_version(name, v).run_id) for v in ("1", "2")}
+    for version, role in (("1", "champion"), ("2", "challenger")):
+        logged = runs[version].data.metrics["holdout_roc_auc"]
+        assert quality["figures"][role]["holdout_roc_auc"] == pytest.approx(logged)
+    report = json.loads((flow.settings.runs_dir / "promotions" / "latest.json").read_text())
+    assert (report["version"], report["decision"]) == ("2", "refused")
+
+
+def test_promotion_then_rollback_restores_the_previous_champion(flow: Flow) -> None:
+    """With the tolerance opened wide the worse challenger passes; rollback undoes it."""
+    client = MlflowClient(flow.settings.mlflow.tracking_uri)
+    name = flow.settings.mlflow.model_name
+    assert client.get_model_version_by_alias(name, "challenger").version == "2"  # refused above
+    lenient = Flow(flow.env | {"DP_PROMOTION__MAX_METRIC_DROP": "1.0"}, flow.settings, {})
+    promoted = lenient.step_json("promote")
+    assert promoted["decision"] == "promoted"
+    assert [g["gate"] for g in promoted["gates"]] == ["quality", "shadow"]
+    shadow = promoted["gates"][1]["figures"]
+    assert shadow["requests"] == flow.settings.promotion.shadow_requests
+    assert shadow["max_abs_score_drift"] > 0  # a one-tree model scores otherwise
+    assert client.get_model_version_by_alias(name, "champion").version == "2"
+    assert "challenger" not in client.get_registered_model(name).aliases
+
+    rolled = flow.step_json("promote", "--rollback")
+    assert (rolled["decision"], rolled["version"], rolled["replaced"]) == ("rolled_back", "1", "2")
+    assert client.get_model_version_by_alias(name, "champion").version == "1"

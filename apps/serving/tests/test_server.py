@@ -11,7 +11,7 @@ import pytest
 from kserve import InferInput, InferRequest
 from kserve.errors import InvalidInput
 
-from dp_core.champion import Champion, LoadedModel
+from dp_core.champion import AliasedModel, LoadedModel
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
 from dp_core.model_inputs import INPUTS
 from dp_core.settings import MlflowSettings
@@ -28,11 +28,11 @@ def booster() -> lgb.Booster:
     return lgb.train(params, lgb.Dataset(ROWS, label=labels), num_boost_round=5)
 
 
-class HeldChampion(Champion):
+class HeldChampion(AliasedModel):
     """A champion that holds a booster built here instead of following MLflow."""
 
     def __init__(self, model: LoadedModel | None) -> None:
-        super().__init__(client=None, settings=MlflowSettings(), poll_seconds=0)  # type: ignore[arg-type]
+        super().__init__(client=None, settings=MlflowSettings(), alias="champion", poll_seconds=0)  # type: ignore[arg-type]
         self._model = model
 
     def follow(self) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from dp_core.champion import served_name
 from dp_core.domain import CUSTOMER_FEATURES
 from dp_core.resources import Resources
 from dp_core.storage import Zone
@@ -38,6 +42,35 @@ def running_api(resources: Resources, keep: bool) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@contextmanager
+def challenger_api(resources: Resources, log_path: Path) -> Iterator[str]:
+    """An API process of its own, on a free loopback port, that scores with the challenger
+    (`model_server.model`) and publishes no prediction events; its base URL once ready."""
+    settings = resources.settings
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DP_TARGET": settings.target.value,
+        "DP_ENDPOINTS__PORTS__API": str(port),
+        "DP_API__HOST": "127.0.0.1",
+        "DP_MODEL_SERVER__MODEL": served_name(settings.mlflow, settings.mlflow.challenger_alias),
+        "DP_KAFKA__PUBLISH_PREDICTIONS": "false",
+    }
+    base_url = f"http://127.0.0.1:{port}"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dp_cli", "api"], stdout=log, stderr=log, env=env
+        )
+        try:
+            wait_ready(f"{base_url}/readyz", process)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def wait_ready(

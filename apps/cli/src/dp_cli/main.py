@@ -87,6 +87,7 @@ BATCH_FLOW = {
     "curate": "dp_pipeline.curate:curate",
     "features": "dp_features.steps:run_features",
     "train": "dp_training.train:train",
+    "promote": "dp_cli.promotion.promote:promote",
 }
 
 
@@ -184,6 +185,20 @@ def check_api() -> None:
     from dp_cli.checks import check_api as run
 
     with Resources(get_settings()) as resources:
+        _print(run(resources))
+
+
+@app.command()
+def promote(
+    rollback: bool = typer.Option(
+        False, "--rollback", help="Move the champion back to the version it replaced."
+    ),
+) -> None:
+    """Promote the challenger if it passes every gate (promotion.gates); exit 2 if refused."""
+    from dp_cli.promotion import promote as promotion
+
+    with Resources(get_settings()) as resources:
+        run = promotion.rollback if rollback else promotion.promote
         _print(run(resources))
 
 

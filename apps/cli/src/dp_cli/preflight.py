@@ -28,6 +28,8 @@ MODULES: dict[str, list[str]] = {
     "settings": ["dp_core.settings_report"],
     "pods": ["dp_cli.pods.runner"],
     "check": ["dp_cli.checks", "dp_cli.api_process"],
+    # Its gates score the holdout (training), start an API of the challenger and run Locust.
+    "promote": ["dp_cli.promotion.promote", "dp_training.train", "dp_api.app", "locust"],
 }
 
 

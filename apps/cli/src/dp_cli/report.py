@@ -63,8 +63,14 @@ def build_report(
             "name": train["model_name"],
             "version": train["version"],
             "alias": resources.settings.mlflow.champion_alias,
-            "champion_version": train["champion_version"],
-            "promoted": train["promoted"],
+            "champion_version": steps["promote"]["version"]
+            if steps["promote"]["decision"] == "promoted"
+            else train["champion_version"],
+            "promotion": {
+                "decision": steps["promote"]["decision"],
+                "gates": {g["gate"]: g["passed"] for g in steps["promote"]["gates"]},
+                "report": steps["promote"]["report"],
+            },
             "holdout": {k: v for k, v in train["metrics"].items() if k.startswith("holdout_")},
         },
         "spark": spark_facts(resources),

@@ -1,10 +1,13 @@
 """The model server: KServe's Python server answering Open Inference Protocol v2.
 
 Endpoints (from KServe): `/v2/health/live`, `/v2/health/ready`, `/v2/models/<name>`,
-`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. The model's metadata is its
-MLflow signature (`metadata`): one FP64 input tensor per feature column, shape [-1], and the
-FP64 output `score`, shape [-1]. A request sends those columns, or one FP64 tensor `inputs` of
-shape [rows, columns] in the signature's order (what the API sends); the answer is `score`.
+`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. Two models are served: the
+champion under the model's name (what the API calls) and the challenger under
+`<name>-challenger` (what `dp promote` gates), each following its MLflow alias. A model's
+metadata is its MLflow signature (`metadata`): one FP64 input tensor per feature column, shape
+[-1], and the FP64 output `score`, shape [-1]. A request sends those columns, or one FP64 tensor
+`inputs` of shape [rows, columns] in the signature's order (what the API sends); the answer is
+`score`.
 A JSON body is read as JSON when its content type is missing or generic (`JsonByDefault`).
 """
 
@@ -20,7 +23,7 @@ from kserve import InferOutput, InferRequest, InferResponse, Model, ModelReposit
 from kserve.errors import InvalidInput
 from kserve.protocol.rest.server import RESTServer
 
-from dp_core.champion import Champion
+from dp_core.champion import AliasedModel, pinned_version, served_name
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR
 from dp_core.model_inputs import INPUTS
 from dp_core.resources import Resources
@@ -28,23 +31,23 @@ from dp_serving.metadata import column_names, input_tensors, output_tensors
 
 
 class FraudModel(Model):
-    """A KServe model whose weights are the MLflow champion, followed as the alias moves."""
+    """A KServe model whose weights are the version an MLflow alias names, followed as it moves."""
 
-    def __init__(self, name: str, champion: Champion) -> None:
-        self.champion = champion
+    def __init__(self, name: str, aliased: AliasedModel) -> None:
+        self.aliased = aliased
         super().__init__(name)
 
     @property
     def ready(self) -> bool:
-        """Ready exactly when a champion is loaded (it may arrive after start)."""
-        return self.champion.loaded
+        """Ready exactly when the alias's version is loaded (it may arrive after start)."""
+        return self.aliased.loaded
 
     @ready.setter
     def ready(self, value: bool) -> None:
-        """KServe sets readiness itself; here it follows the champion instead."""
+        """KServe sets readiness itself; here it follows the alias instead."""
 
     def load(self) -> bool:
-        self.champion.follow()
+        self.aliased.follow()
         return self.ready
 
     def get_input_types(self) -> list[dict[str, Any]]:
@@ -56,12 +59,12 @@ class FraudModel(Model):
         return output_tensors(signature) if signature is not None else []
 
     def _signature(self) -> Any:
-        return self.champion.model.signature if self.champion.loaded else None
+        return self.aliased.model.signature if self.aliased.loaded else None
 
     async def predict(
         self, payload: InferRequest, headers: dict[str, str] | None = None
     ) -> InferResponse:
-        model = self.champion.model
+        model = self.aliased.model
         columns = column_names(model.signature) if model.signature is not None else list(INPUTS)
         inputs = _inputs(payload, columns)
         scores = model.score(inputs)
@@ -137,13 +140,18 @@ def serve(resources: Resources) -> None:
     interface; it has no option for one)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     settings = resources.settings
-    champion = Champion(resources.mlflow, settings.mlflow, settings.model_server.alias_poll_s)
-    model = FraudModel(settings.mlflow.model_name, champion)
-    model.load()
-    # Registered up front, so the server starts (live, not ready) before any champion exists;
-    # KServe's own start() would refuse a model that is not ready yet.
+    registry, poll_s = settings.mlflow, settings.model_server.alias_poll_s
+    # Registered up front, so the server starts (live, those models not ready) before the
+    # aliases exist; KServe's own start() would refuse a model that is not ready yet.
     repository = ModelRepository()
-    repository.update(model)
+    for alias in (registry.champion_alias, registry.challenger_alias):
+        pinned = pinned_version(settings, alias)
+        model = FraudModel(
+            served_name(registry, alias),
+            AliasedModel(resources.mlflow, registry, alias, poll_s, pinned),
+        )
+        model.load()
+        repository.update(model)
     options: dict[str, Any] = {
         "registered_models": repository,
         "http_port": settings.endpoints.port("serving"),

@@ -1,8 +1,8 @@
-"""Train: fit LightGBM on the training set, log it to MLflow, register it, promote it if better.
+"""Train: fit LightGBM on the training set, log it to MLflow, register it as the challenger.
 
-The new version becomes `champion` only when its holdout ROC AUC beats the current champion's
-on the same holdout rows (the first version always wins). Training the same data and parameters
-again registers nothing new.
+Training never moves the champion: the new version gets the `challenger` alias, and `dp promote`
+decides whether it replaces the champion. Training the same data and parameters again registers
+nothing new (the existing version becomes the challenger again).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ class TrainResult:
     version: str
     run_id: str
     metrics: dict[str, float]
+    alias: str
     champion_version: str
-    promoted: bool
     reused: bool
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,14 +92,11 @@ def train(resources: Resources) -> TrainResult:
     existing = version_with_fingerprint(client, settings.model_name, fingerprint)
     if existing is not None:
         run = client.get_run(str(existing.run_id))
-        current = champion(client, settings.model_name, settings.champion_alias)
-        return TrainResult(
-            settings.model_name,
+        return _as_challenger(
+            resources,
             str(existing.version),
             str(existing.run_id),
             {k: float(v) for k, v in run.data.metrics.items()},
-            str(current.version) if current else "",
-            promoted=False,
             reused=True,
         )
 
@@ -120,39 +117,23 @@ def train(resources: Resources) -> TrainResult:
         )
     version = str(info.registered_model_version)
     client.set_model_version_tag(settings.model_name, version, FINGERPRINT_TAG, fingerprint)
-    promoted = _promote_if_better(client, resources, version, metrics, data)
+    return _as_challenger(resources, version, run.info.run_id, metrics, reused=False)
+
+
+def _as_challenger(
+    resources: Resources, version: str, run_id: str, metrics: dict[str, float], reused: bool
+) -> TrainResult:
+    """Point the challenger alias at `version`, for `dp promote` to judge."""
+    settings = resources.settings.mlflow
+    client = resources.mlflow
+    client.set_registered_model_alias(settings.model_name, settings.challenger_alias, version)
     current = champion(client, settings.model_name, settings.champion_alias)
     return TrainResult(
         settings.model_name,
         version,
-        run.info.run_id,
+        run_id,
         metrics,
+        settings.challenger_alias,
         str(current.version) if current else "",
-        promoted=promoted,
-        reused=False,
+        reused=reused,
     )
-
-
-def _promote_if_better(
-    client: MlflowClient,
-    resources: Resources,
-    version: str,
-    metrics: dict[str, float],
-    data: Dataset,
-) -> bool:
-    """Move the alias when the new version beats the champion on this holdout."""
-    settings = resources.settings.mlflow
-    current = champion(client, settings.model_name, settings.champion_alias)
-    new_auc = metrics["holdout_roc_auc"]
-    if current is not None:
-        incumbent = mlflow.lightgbm.load_model(f"models:/{settings.model_name}/{current.version}")
-        incumbent_auc = float(
-            roc_auc_score(data.holdout_y, np.asarray(incumbent.predict(data.holdout_x)))
-        )
-        client.set_model_version_tag(
-            settings.model_name, version, "champion_holdout_roc_auc", f"{incumbent_auc:.6f}"
-        )
-        if new_auc <= incumbent_auc:
-            return False
-    client.set_registered_model_alias(settings.model_name, settings.champion_alias, version)
-    return True

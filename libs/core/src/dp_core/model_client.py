@@ -9,7 +9,7 @@ import aiohttp
 import numpy as np
 import orjson
 
-from dp_core.champion import Champion
+from dp_core.champion import AliasedModel
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelRejected, ModelUnavailable
 
 JSON = {"content-type": "application/json"}
@@ -36,27 +36,27 @@ class ModelClient(Protocol):
 
 
 class InProcessModelClient:
-    """Scores with the champion loaded into this process."""
+    """Scores with the version an alias names, loaded into this process."""
 
-    def __init__(self, champion: Champion) -> None:
-        self._champion = champion
+    def __init__(self, model: AliasedModel) -> None:
+        self._model = model
 
     async def start(self) -> None:
-        self._champion.follow()
+        self._model.follow()
 
     async def predict(self, inputs: np.ndarray) -> Scores:
-        model = self._champion.model
+        model = self._model.model
         return Scores(model.score(inputs).tolist(), model.name, model.version)
 
     async def ready(self) -> bool:
         try:
-            self._champion.refresh()
+            self._model.refresh()
         except ModelUnavailable:
             return False
         return True
 
     async def close(self) -> None:
-        self._champion.stop()
+        self._model.stop()
 
 
 def _scores(raw: bytes, rows: int) -> Scores:

@@ -130,15 +130,29 @@ class Resources:
 
     @cached_property
     def model_client(self) -> ModelClient:
-        """The client `model_server.mode` names; the caller awaits its `start()`."""
+        """The client of the served model callers score with (`model_server.model`, else the
+        champion); the caller awaits its `start()`."""
+        serving, registry = self.settings.model_server, self.settings.mlflow
+        if serving.model in ("", registry.model_name):
+            return self.model_client_for(registry.champion_alias)
+        prefix = f"{registry.model_name}-"
+        if not serving.model.startswith(prefix):
+            raise ValueError(f"model_server.model must be {registry.model_name}[-<alias>]")
+        return self.model_client_for(serving.model.removeprefix(prefix))
+
+    def model_client_for(self, alias: str, poll_seconds: float | None = None) -> ModelClient:
+        """A client of the version `alias` names, as `model_server.mode` reaches models: over
+        v2 (the server's `served_name`) or loaded here (following the alias every
+        `poll_seconds`, the settings' by default; 0: load once)."""
+        from dp_core.champion import AliasedModel, pinned_version, served_name
         from dp_core.model_client import InProcessModelClient, V2HttpModelClient
 
         serving, registry = self.settings.model_server, self.settings.mlflow
         if serving.mode == "v2_http":
-            return V2HttpModelClient(serving.url, registry.model_name, serving.timeout_s)
-        from dp_core.champion import Champion
-
-        return InProcessModelClient(Champion(self.mlflow, registry, serving.alias_poll_s))
+            return V2HttpModelClient(serving.url, served_name(registry, alias), serving.timeout_s)
+        poll = serving.alias_poll_s if poll_seconds is None else poll_seconds
+        pinned = pinned_version(self.settings, alias)
+        return InProcessModelClient(AliasedModel(self.mlflow, registry, alias, poll, pinned))
 
     def online_features(
         self, view: str, features: Sequence[str], entity_key: str, timeout_s: float | None = None

@@ -119,7 +119,11 @@ class MlflowSettings(Section):
     )
     experiment: str = "fraud-detection"
     model_name: str = "fraud-detector"
-    champion_alias: str = "champion"
+    champion_alias: str = Field(default="champion", description="The version the API serves.")
+    challenger_alias: str = Field(
+        default="challenger",
+        description="Training's newest version, served beside the champion until `dp promote`.",
+    )
 
 
 class FeastSettings(Section):
@@ -152,8 +156,45 @@ class ModelServerSettings(Section):
         default="",
         description="Empty means the serving endpoint (KServe binds every interface on its port).",
     )
+    model: str = Field(
+        default="",
+        description="The served model callers score with: empty means the champion "
+        "(`mlflow.model_name`); `<model_name>-<challenger_alias>` is the challenger.",
+    )
     timeout_s: float = 2.0
     alias_poll_s: float = Field(default=30.0, description="How often the server follows the alias.")
+    pinned_version: str = Field(
+        default="",
+        description="Serve this champion version whatever the alias says (oci: written into the "
+        "overlay by `make release`, so Git decides what production serves); empty: follow it.",
+    )
+
+
+Gate = Literal["quality", "serving", "api", "load", "shadow"]
+
+
+class PromotionSettings(Section):
+    """`dp promote`: the gates a challenger passes before it becomes the champion."""
+
+    gates: list[Gate] = Field(
+        default=["quality", "shadow"],
+        description="In order; the first that fails stops the promotion. serving, api and load "
+        "need the model server (targets other than embedded).",
+    )
+    max_metric_drop: float = Field(
+        default=0.005,
+        description="How far below the champion's holdout ROC AUC and average precision the "
+        "challenger's may be (same holdout rows).",
+    )
+    load_duration_s: int = Field(
+        default=30, description="The load gate's length (its rate and SLOs: loadtests/slos.toml)."
+    )
+    load_test: Path = Field(
+        default=Path("loadtests/gate.py"), description="The Locust SLO gate (`make load`)."
+    )
+    shadow_requests: int = Field(
+        default=200, description="Recent transactions scored by both models for the drift."
+    )
 
 
 class ApiSettings(Section):
@@ -269,6 +310,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    promotion: PromotionSettings = Field(default_factory=PromotionSettings)
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import typer
 
@@ -113,6 +114,7 @@ def flow() -> None:
     """The batch flow as the cluster runs it: each Job in order, then the report `dp run` writes
     (rows, suites, model, sample predictions through the API pod) to runs/latest/report.json."""
     from dp_cli.api_process import sample_requests, send_samples, wait_ready
+    from dp_cli.main import run_step, summary
     from dp_cli.pods.runner import FLOW_JOBS
     from dp_cli.report import build_report, print_summary, write_report
     from dp_core.api_keys import api_headers
@@ -137,6 +139,13 @@ def flow() -> None:
         seconds[job_name] = round(result.seconds, 1)
         console.print(f"[green]✓[/] job {job_name} ({result.seconds:.1f}s)")
     with Resources(settings) as resources:
+        # The promotion runs where the delivery pipeline runs it (a CI agent reaching the
+        # cluster): the challenger is gated on the serving pod, with an API process of its own.
+        with console.status("[bold]promote"):
+            started = time.perf_counter()
+            results["promote"] = summary(run_step("promote", resources))
+            seconds["promote"] = round(time.perf_counter() - started, 1)
+        console.print(f"[green]✓[/] promote ({seconds['promote']:.1f}s)")
         base_url = settings.endpoints.url("api")
         wait_ready(f"{base_url}/readyz", None)
         predictions = send_samples(base_url, sample_requests(resources), api_headers(resources))
