@@ -54,22 +54,37 @@ status: ## Service, URL, healthy or not
 
 ##@ Test
 .PHONY: test
-test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation, DAGs, e2e on the stack (Airflow too), images, e2e on pods
+test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation, DAGs, e2e, load and promotion on the stack, images, e2e on pods, the release bump
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	@# The servers come first: unit tests start real ones too (redis-server for the API's faults).
 	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup
-	$(TIMED) "unit and integration" $(RUN) pytest --durations=12
+	$(TIMED) unit $(MAKE) --no-print-directory unit
+	$(TIMED) integration $(MAKE) --no-print-directory integration
 	$(TIMED) validate-k8s $(MAKE) --no-print-directory validate-k8s
 	$(TIMED) validate-infra $(MAKE) --no-print-directory validate-infra
 	$(TIMED) "DAGs repository (its own CI)" env DP_CLI=$(CURDIR)/.venv/bin/dp \
 	  $(MAKE) --no-print-directory -C dags test
-	$(TIMED) "e2e and load smoke on the stack" $(STACK) run -- bash -c \
-	  'pytest e2e --target stack -ra && python loadtests/gate.py --target stack --duration 20'
-	$(TIMED) "cluster path (images, contract, e2e on pods)" bash dev/containers/cluster-path.sh
+	$(TIMED) "stack: e2e, load gate, promotion" $(MAKE) --no-print-directory stack-test
+	$(TIMED) "cluster path (images, contract, e2e and load gate on pods)" \
+	  bash dev/containers/cluster-path.sh
+	$(TIMED) "release bump on a scratch GitOps clone" bash dev/release/check.sh
+
+.PHONY: stack-test
+stack-test: stack-setup ## The stack up; the e2e suite, a 20 s load gate and `dp promote` on it; the stack down
+	$(STACK) run -- $(MAKE) --no-print-directory e2e load promote TARGET=stack DURATION=20
 
 .PHONY: load
 load: setup ## Locust at the SLO file's constant rate against TARGET (services up); exits 1 on a miss
 	$(RUN) python loadtests/gate.py --target $(TARGET) $(if $(DURATION),--duration $(DURATION))
+
+.PHONY: promote
+promote: setup ## Gate the challenger on TARGET (promotion.gates); all pass → champion. ROLLBACK=1 undoes the last
+	$(RUN) dp promote $(if $(ROLLBACK),--rollback)
+
+.PHONY: release
+release: setup k8s-setup ## GitOps bump: pushed digests (reports/images.json) and the champion into the oci overlay, on a branch (PUSH=1 pushes it)
+	$(RUN) python dev/release/bump.py release --repo $(or $(RELEASE_REPO),.) \
+	  $(if $(MODEL_VERSION),--model-version $(MODEL_VERSION)) $(if $(PUSH),--push)
 
 .PHONY: bench
 bench: stack-setup ## Serving path against this machine's limit, freshness, make run: reports/bench.json
@@ -82,7 +97,11 @@ e2e: setup ## The e2e suite against TARGET (its services must be up)
 
 .PHONY: unit
 unit: setup ## Unit tests only (no Spark flow)
-	$(RUN) pytest -m "not integration"
+	$(RUN) pytest -m "not integration" --durations=8
+
+.PHONY: integration
+integration: setup ## The integration tests: the embedded flow, Spark executors, real servers of our own
+	$(RUN) pytest -m integration --durations=8
 
 ##@ Quality
 ##@ Kubernetes (kind under Tilt, OKE under ArgoCD)
@@ -155,8 +174,9 @@ pods-down: ## Remove the pods and stop the stack's infrastructure
 	$(PODS) stack down
 
 .PHONY: pods-test
-pods-test: stack-setup ## The e2e suite on the pods target (images pushed by `make images`); tears everything down
-	$(PODS) pods run -- pytest e2e --target pods -ra
+pods-test: stack-setup ## The e2e suite and a 20 s load gate on the pods target (images pushed by `make images`); tears everything down
+	$(PODS) pods run -- bash -c \
+	  'pytest e2e --target pods -ra && $(MAKE) --no-print-directory load TARGET=stack DURATION=20'
 
 .PHONY: cluster-up
 cluster-up: ## Create the kind cluster and its local registry (ctlptl), then `tilt up`

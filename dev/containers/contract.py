@@ -29,7 +29,7 @@ from rich.table import Table
 
 REPO = Path(__file__).parents[2]
 OWN = re.compile(
-    r"/data-platform/(pipeline|features|training|serving|api|airflow)@sha256:[0-9a-f]{64}$"
+    r"/data-platform/(pipeline|features|training|promotion|serving|api|airflow)@sha256:[0-9a-f]{64}$"
 )
 # Our images' entrypoints: `dp` (apps/Dockerfile), `airflow` (apps/airflow/Dockerfile).
 ENTRYPOINTS = {"airflow": "airflow"}

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
-APPS=(${APPS:-pipeline features training serving api airflow})
+APPS=(${APPS:-pipeline features training promotion serving api airflow})
 BASE="${BASE:-local}"
 KUSTOMIZE="${KUSTOMIZE:-$REPO/.cache/bin/kustomize}"
 tag="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- apps libs pyproject.toml uv.lock || echo -dirty)"
@@ -29,6 +29,11 @@ engine images --format '{{.Repository}}:{{.Tag}}' \
 engine image prune -f >/dev/null 2>&1 || true
 echo "engine storage: $(df -h --output=avail / | tail -1 | tr -d ' ') free"
 
+# A remote registry (DP_REGISTRY, e.g. OCIR from the delivery pipeline) takes the pipeline's
+# credentials; the local one needs none.
+if [ -n "${REGISTRY_USER:-}" ] && [ -n "${REGISTRY_PASSWORD:-}" ]; then
+  printf '%s' "$REGISTRY_PASSWORD" | engine login --username "$REGISTRY_USER" --password-stdin "${REGISTRY%%/*}"
+fi
 mkdir -p reports "$STATE/images"
 report="reports/images.json"
 echo "{" >"$report.tmp"
@@ -55,16 +60,11 @@ for i in "${!APPS[@]}"; do
   sep=","; [ "$i" -eq $((${#APPS[@]} - 1)) ] && sep=""
   printf '  "%s": {"ref": "%s", "digest": "%s", "build_s": %s, "size_mb": %s}%s\n' \
     "$app" "$ref" "$digest" "$seconds" "$((size / 1000000))" "$sep" >>"$report.tmp"
-  # Pin the digest in both overlays; oci keeps its own OCIR path (the same digest once pushed there).
+  # Pin the digest in the kind overlay (this registry); oci below, on its OCIR paths.
   (cd k8s/overlays/kind/images && "$KUSTOMIZE" edit set image "data-platform/$app=$REGISTRY/data-platform/$app@$digest")
-  ocir="$("$REPO/.venv/bin/python" - "$app" <<'PY'
-import sys, yaml
-images = yaml.safe_load(open("k8s/overlays/oci/common/images/kustomization.yaml"))["images"]
-print(next(i["newName"] for i in images if i["name"] == f"data-platform/{sys.argv[1]}"))
-PY
-)"
-  (cd k8s/overlays/oci/common/images && "$KUSTOMIZE" edit set image "data-platform/$app=$ocir@$digest")
 done
 echo "}" >>"$report.tmp"
 mv "$report.tmp" "$report"
+# The same digests on oci's OCIR paths (the release pipeline's bump, without its commit).
+"$REPO/.venv/bin/python" dev/release/bump.py images --images "$report"
 echo "images pushed to $REGISTRY; digests in k8s/overlays/kind/images, k8s/overlays/oci/common/images and $report"

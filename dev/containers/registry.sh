@@ -10,6 +10,10 @@ running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 case "${1:-up}" in
 up)
+  case "$REGISTRY" in
+    localhost:*|127.0.0.1:*) ;;
+    *) echo "registry $REGISTRY is remote (DP_REGISTRY): nothing to start"; exit 0 ;;
+  esac
   command -v docker-registry >/dev/null || apt_install docker-registry
   if running; then echo "registry already up on $REGISTRY"; exit 0; fi
   mkdir -p "$dir/data"

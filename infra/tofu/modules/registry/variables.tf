@@ -16,5 +16,5 @@ variable "namespace" {
 variable "images" {
   description = "The project's images: data-platform/<image> (make images builds them)."
   type        = list(string)
-  default     = ["pipeline", "features", "training", "serving", "api", "airflow"]
+  default     = ["pipeline", "features", "training", "promotion", "serving", "api", "airflow"]
 }

@@ -25,7 +25,7 @@ from dp_cli.stack.openbao import mint_token
 RUNTIME = Path("apps/airflow/.venv/bin")
 STATSD_EXPORTER = ".cache/bin/statsd_exporter"
 # The workloads whose steps the DAGs run; their policies, and no other, go to the tasks' token.
-ORCHESTRATED = ["pipeline", "features", "training", "checks"]
+ORCHESTRATED = ["pipeline", "features", "training", "promotion", "checks"]
 
 
 def home(ctx: StackContext) -> Path:
