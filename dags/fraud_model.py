@@ -1,8 +1,10 @@
 """fraud_model: from a curated-zone update to a released model, checked where users meet it.
 
-features (Feast materialization) → train (MLflow; registers a version, the champion rule
-promotes it when better) → serving check (v2 infer equals the registry's scores) → API check
-(`/v1/predict` answers with the champion). Scheduled by the curated zone's Asset.
+features (Feast materialization) → train (MLflow; registers the challenger) → promote (the
+challenger becomes the champion only through the platform's gates: quality, serving, API, load,
+shadow; a refusal fails the run and leaves the champion) → serving check (v2 infer equals the
+registry's scores) → API check (`/v1/predict` answers with the champion). Scheduled by the
+curated zone's Asset.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ with platform_dag(
     chain(
         step("features", "features"),
         step("train", "train"),
+        step("promote", "promote"),
         step("check_serving", "check", "serving"),
         step("check_api", "check", "api"),
     )

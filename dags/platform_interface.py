@@ -7,6 +7,8 @@ Nothing here imports the platform. The runtime configures it through its environ
 - ``DP_COMMAND``: the ``dp`` executable for the local runner (default ``dp``).
 - ``DP_IMAGE_PREFIX`` and ``DP_IMAGE_TAG``: where the step images come from (kubernetes):
   ``registry.example/dp`` and ``1.4.0`` give ``registry.example/dp/pipeline:1.4.0``.
+- ``DP_IMAGE_DIGESTS``: a JSON object image → digest (a release pins them); an image listed
+  there is ``<prefix>/<image>@<digest>``, its tag unused. Default ``{}``.
 - ``DP_NAMESPACE``: the platform's namespace (kubernetes; default ``data-platform``).
 - ``DP_ZONE_URI``: the zones' URI template with ``{zone}`` (default ``s3://dp-{zone}``).
 - ``DP_SCHEDULES``: ``off`` leaves every DAG to be triggered (a developer's stack, CI);
@@ -16,6 +18,7 @@ Nothing here imports the platform. The runtime configures it through its environ
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from datetime import datetime, timedelta
@@ -82,6 +85,7 @@ IMAGES = {
     "curate": "pipeline",
     "features": "features",
     "train": "training",
+    "promote": "promotion",
     "check": "api",
 }
 # The workload each step's pod is: its `app.kubernetes.io/name` (the platform's network
@@ -94,6 +98,7 @@ WORKLOADS = {
     "curate": ("pipeline-curate", "pipeline"),
     "features": ("features-materialize", "features"),
     "train": ("training", "training"),
+    "promote": ("promotion", "promotion"),
     "check": ("checks", "checks"),
 }
 
@@ -122,6 +127,15 @@ def step(task_id: str, *args: str, **operator: Any) -> BaseOperator:
     raise ValueError(f"DP_RUNNER must be 'local' or 'kubernetes', not {runner!r}")
 
 
+def _reference(image: str) -> str:
+    """The step image's reference: pinned by digest where the release says, else by tag."""
+    prefix = os.environ.get("DP_IMAGE_PREFIX", "data-platform")
+    digest = json.loads(os.environ.get("DP_IMAGE_DIGESTS") or "{}").get(image)
+    if digest:
+        return f"{prefix}/{image}@{digest}"
+    return f"{prefix}/{image}:{os.environ.get('DP_IMAGE_TAG', 'latest')}"
+
+
 def _pod(task_id: str, args: list[str], **operator: Any) -> BaseOperator:
     """The step in a pod of its image, as the platform's own Jobs ran it: its workload's service
     account (its OpenBao role), the platform's settings, PSS restricted."""
@@ -130,12 +144,11 @@ def _pod(task_id: str, args: list[str], **operator: Any) -> BaseOperator:
 
     image = IMAGES[args[0]]
     workload, account = WORKLOADS[args[0]]
-    prefix = os.environ.get("DP_IMAGE_PREFIX", "data-platform")
     return KubernetesPodOperator(
         task_id=task_id,
         name=f"dp-{task_id.replace('_', '-')}",
         namespace=os.environ.get("DP_NAMESPACE", "data-platform"),
-        image=f"{prefix}/{image}:{os.environ.get('DP_IMAGE_TAG', 'latest')}",
+        image=_reference(image),
         cmds=["dp"],
         arguments=args,
         service_account_name=account,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import shlex
 import shutil
@@ -97,6 +98,8 @@ def test_kubernetes_runner_uses_each_steps_image_and_workload(dagbag, monkeypatc
         "{{ params.days }}",
     ]
     assert tasks["train"].service_account_name == "training"
+    assert tasks["promote"].image == "registry.example/data-platform/promotion:1.2.3"
+    assert tasks["promote"].service_account_name == "promotion"
     assert tasks["check_api"].arguments == ["check", "api"]
     assert tasks["check_api"].image == "registry.example/data-platform/api:1.2.3"
     for task in tasks.values():
@@ -130,3 +133,18 @@ def test_no_dag_imports_platform_code():
 def test_the_import_rule_catches_an_offender():
     source = "import os\nfrom dp_core.settings import Settings\nimport dp_pipeline.stage as s\n"
     assert platform_imports(source) == ["dp_core.settings", "dp_pipeline.stage"]
+
+
+def test_a_release_pins_step_images_by_digest(dagbag, monkeypatch):
+    digest = "sha256:" + "ab" * 32
+    monkeypatch.setenv("DP_IMAGE_PREFIX", "registry.example/data-platform")
+    monkeypatch.setenv("DP_IMAGE_DIGESTS", json.dumps({"training": digest}))
+    tasks = {t.task_id: t for d in dagbag("kubernetes").dags.values() for t in d.tasks}
+    assert tasks["train"].image == f"registry.example/data-platform/training@{digest}"
+    assert tasks["stage"].image == "registry.example/data-platform/pipeline:latest"
+
+
+def test_training_is_followed_by_the_promotion_gate(dagbag):
+    model = dagbag("local").dags["fraud_model"]
+    order = [t.task_id for t in model.topological_sort()]
+    assert order == ["features", "train", "promote", "check_serving", "check_api"]

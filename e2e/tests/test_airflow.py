@@ -203,16 +203,21 @@ def test_one_daily_run_releases_a_model_users_get_answers_from(
     curated = resources.store.read_parquet(resources.store.uri(Zone.CURATED, CUSTOMER_FEATURES))
     assert len(curated) > 0
 
-    # MLflow holds the version training reported, with its holdout metrics; it is the champion
-    # or the champion beat it.
+    # MLflow holds the version training reported, with its holdout metrics; the promote task
+    # judged it, and the champion is what its decision says.
     trained = airflow.output(MODEL, model, "train")
     mlflow = resources.mlflow
     version = mlflow.get_model_version(trained["model_name"], trained["version"])
     metrics = mlflow.get_run(str(version.run_id)).data.metrics
     assert set(trained["metrics"]) <= set(metrics)
+    promoted = airflow.output(MODEL, model, "promote")
+    assert promoted["version"] == trained["version"]
+    assert promoted["decision"] in {"promoted", "unchanged"}
     alias = resources.settings.mlflow.champion_alias
     champion = mlflow.get_model_version_by_alias(trained["model_name"], alias).version
-    assert champion == trained["champion_version"]
+    assert champion == trained["version"]
+    if promoted["decision"] == "promoted":
+        assert [g["gate"] for g in promoted["gates"]][:5] == resources.settings.promotion.gates
 
     # The model server and the API answer with that champion.
     served = httpx.get(
