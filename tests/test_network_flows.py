@@ -37,6 +37,13 @@ INGRESS = Endpoint(
     {NAME: "ingress-nginx"},
     {"kubernetes.io/metadata.name": "ingress-nginx"},
 )
+# Jenkins' controller (argocd/delivery, its own namespace) reads its secrets from OpenBao.
+JENKINS = Endpoint(
+    "jenkins-controller",
+    "jenkins",
+    {"app.kubernetes.io/component": "jenkins-controller"},
+    {"kubernetes.io/metadata.name": "jenkins"},
+)
 API_SERVER = {"kind": "172.18.0.2", "oci": "10.0.0.2"}  # kind's control-plane node; OKE's endpoint
 INTERNET = Endpoint("internet", ip="203.0.113.10")
 OUTSIDE = {"kube-dns", "kube-apiserver"}
@@ -139,7 +146,8 @@ def allowed_edges(docs: list[dict[str, Any]], api_server_ip: str) -> set[tuple[s
     api_server = Endpoint("kube-apiserver", ip=api_server_ip, ports={"https": 6443})
     edges = set()
     pairs = [(s, d) for s in platform for d in [*platform, KUBE_DNS, api_server]]
-    pairs += [(INGRESS, d) for d in platform]  # its own egress is not the platform's to decide
+    # Their own egress is not the platform's to decide.
+    pairs += [(outside, d) for outside in (INGRESS, JENKINS) for d in platform]
     for source, destination in pairs:
         for port in set(destination.ports.values()):
             protocols = ("TCP", "UDP") if destination is KUBE_DNS else ("TCP",)
@@ -162,7 +170,7 @@ def _flows(path: Path, names: set[str]) -> set[tuple[str, str, int]]:
     """The declared edges whose both ends this render has (the batch steps are Jobs on kind
     only; on oci Airflow starts them as pods, which no manifest renders)."""
     flows = yaml.safe_load(path.read_text())
-    sources_here, destinations_here = names | {INGRESS.name}, names | OUTSIDE
+    sources_here, destinations_here = names | {INGRESS.name, JENKINS.name}, names | OUTSIDE
     edges = set()
     for destination, sources in flows["flows"].items():
         name, port = destination.rsplit(":", 1)
