@@ -209,14 +209,14 @@ def test_worse_model_becomes_challenger_and_is_refused(
     assert (result.version, result.alias, result.champion_version) == ("2", "challenger", "1")
     client = MlflowClient(flow.settings.mlflow.tracking_uri)
     name = flow.settings.mlflow.model_name
-    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
 
     refused = subprocess.run(
         [sys.executable, "-m", "dp_cli", "promote"], env=flow.env, capture_output=True, text=True
     )
     assert refused.returncode == 2, refused.stderr[-2000:]
     assert "quality gate failed" in refused.stderr
-    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
     tags = client.get_model_version(name, "2").tags
     assert tags["promotion.decision"] == "refused"
     quality = json.loads(tags["promotion.gate.quality"])
@@ -234,7 +234,9 @@ def test_promotion_then_rollback_restores_the_previous_champion(flow: Flow) -> N
     """With the tolerance opened wide the worse challenger passes; rollback undoes it."""
     client = MlflowClient(flow.settings.mlflow.tracking_uri)
     name = flow.settings.mlflow.model_name
-    assert client.get_model_version_by_alias(name, "challenger").version == "2"  # refused above
+    assert (
+        str(client.get_model_version_by_alias(name, "challenger").version) == "2"
+    )  # refused above
     lenient = Flow(flow.env | {"DP_PROMOTION__MAX_METRIC_DROP": "1.0"}, flow.settings, {})
     promoted = lenient.step_json("promote")
     assert promoted["decision"] == "promoted"
@@ -242,9 +244,9 @@ def test_promotion_then_rollback_restores_the_previous_champion(flow: Flow) -> N
     shadow = promoted["gates"][1]["figures"]
     assert shadow["requests"] == flow.settings.promotion.shadow_requests
     assert shadow["max_abs_score_drift"] > 0  # a one-tree model scores otherwise
-    assert client.get_model_version_by_alias(name, "champion").version == "2"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "2"
     assert "challenger" not in client.get_registered_model(name).aliases
 
     rolled = flow.step_json("promote", "--rollback")
     assert (rolled["decision"], rolled["version"], rolled["replaced"]) == ("rolled_back", "1", "2")
-    assert client.get_model_version_by_alias(name, "champion").version == "1"
+    assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
