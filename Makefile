@@ -55,6 +55,9 @@ status: ## Service, URL, healthy or not
 ##@ Test
 .PHONY: test
 test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation, DAGs, e2e, load and promotion on the stack, images, e2e on pods, the release bump
+	@# OpenTofu compiles from source for minutes: in the background, while the tests run
+	@# (validate-infra waits for it).
+	@mkdir -p .cache && (bash dev/infra/install-tofu.sh >.cache/install-tofu.log 2>&1 &)
 	$(TIMED) lint $(MAKE) --no-print-directory lint
 	@# The servers come first: unit tests start real ones too (redis-server for the API's faults).
 	$(TIMED) stack-setup $(MAKE) --no-print-directory stack-setup

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 VERSION=v1.12.6
 bin="$PWD/.cache/bin/tofu"
+mkdir -p "$PWD/.cache/bin"
+# One build at a time: `make test` starts one in the background; a second caller waits for it.
+exec 9>"$PWD/.cache/tofu.lock"
+flock 9
 [ -x "$bin" ] && [ "$(cat "$bin.version" 2>/dev/null)" = "$VERSION" ] && exit 0
 echo "building OpenTofu $VERSION from source (a few minutes the first time)"
 src="$(go mod download -json "github.com/opentofu/opentofu@$VERSION" \

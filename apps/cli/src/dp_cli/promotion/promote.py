@@ -109,7 +109,7 @@ def _record(
 ) -> dict[str, Any]:
     """The decision as tags on `version` and as `report.json` (and `promotions/latest.json`)."""
     registry = resources.settings.mlflow
-    by = os.environ.get("DP_ACTOR") or getpass.getuser()
+    by = os.environ.get("DP_ACTOR") or _user()
     report: dict[str, Any] = {
         "model": registry.model_name,
         "version": version,
@@ -138,6 +138,14 @@ def _record(
     (reports / "report.json").write_text(text)
     (reports.parent / "latest.json").write_text(text)
     return report
+
+
+def _user() -> str:
+    """Who runs this (a container's uid may have no name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def _tag(result: GateResult) -> dict[str, Any]:
