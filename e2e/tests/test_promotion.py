@@ -31,9 +31,10 @@ from dp_core.resources import Resources
 from e2e.target import Target
 
 pytestmark = [pytest.mark.requires("serving", "api", "mlflow_server")]
-# A re-seeded twin of the champion differs from it by noise only; the refusal below shows the
-# tolerance still bites (a model on shuffled labels is ~0.4 AUC worse).
-FAST = {"DP_PROMOTION__LOAD_DURATION_S": "10", "DP_PROMOTION__MAX_METRIC_DROP": "0.02"}
+# A re-seeded twin of the champion differs from it by noise only (measured: ROC AUC +0.005,
+# average precision -0.020 on ~280 frauds), so the tolerance is widened for it; the refusal below
+# shows the gate still bites (a model on shuffled labels is ~0.5 AUC worse).
+FAST = {"DP_PROMOTION__LOAD_DURATION_S": "10", "DP_PROMOTION__MAX_METRIC_DROP": "0.05"}
 DELAY_S = 0.15
 
 
