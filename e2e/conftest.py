@@ -60,7 +60,12 @@ def resources(target: Target) -> Resources:
 def flow(target: Target) -> dict[str, Any]:
     """The whole flow, run once as the target runs it (`dp run`, or the kind overlay's Jobs
     under `dp pods flow`); its report."""
-    runs = {"DP_RUNS_DIR": str(target.state_dir / "e2e-runs")}
+    # The flow's promotion runs its gates with a short load gate (tests/test_promotion.py
+    # exercises the gates themselves).
+    runs = {
+        "DP_RUNS_DIR": str(target.state_dir / "e2e-runs"),
+        "DP_PROMOTION__LOAD_DURATION_S": "10",
+    }
     if target.pods:
         target.dp("pods", "flow", env=runs)
     else:

@@ -92,6 +92,7 @@ def renders() -> dict[str, Path]:
         targets[f"component {component.name}"] = folder
     targets["argocd"] = REPO / "argocd"
     targets["argocd apps"] = REPO / "argocd/apps"
+    targets["argocd delivery"] = REPO / "argocd/delivery"
     return targets
 
 
