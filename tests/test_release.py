@@ -21,6 +21,8 @@ REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO / "dev" / "k8s"))
 from parity import differences  # noqa: E402
 
+from tests.test_workload_identity import templates  # noqa: E402
+
 KUSTOMIZE = REPO / ".cache" / "bin" / "kustomize"
 OCIR = "fra.ocir.io/tenancy-namespace/data-platform"
 IDENTITY = ["-c", "user.name=test", "-c", "user.email=test@example.invalid"]
@@ -38,17 +40,6 @@ def render(path: Path) -> list[dict[str, Any]]:
         [str(KUSTOMIZE), "build", str(path)], capture_output=True, text=True, check=True
     ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
-
-
-def pods(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    found = {}
-    for obj in objects:
-        spec = obj.get("spec", {})
-        if obj["kind"] == "CronJob":
-            spec = spec["jobTemplate"]["spec"]
-        if obj["kind"] in {"Deployment", "StatefulSet", "Job", "CronJob"}:
-            found[obj["metadata"]["name"]] = spec["template"]["spec"]
-    return found
 
 
 def git(repo: Path, *args: str) -> str:
@@ -116,14 +107,14 @@ def test_release_pins_the_pushed_digests_and_the_champion_on_a_branch(
     oci = render(gitops / "k8s/overlays/oci")
     used = {
         container["image"]
-        for pod in pods(oci).values()
+        for pod in templates(oci).values()
         for container in pod.get("initContainers", []) + pod["containers"]
         if "/data-platform/" in container["image"]
     }
     expected = {f"{OCIR}/{app}@{digest}" for app, digest in digests.items()}
     assert used, "the oci overlay runs none of our images"
     assert used <= expected, used - expected
-    serving = pods(oci)["serving"]["containers"][0]
+    serving = templates(oci)["serving"]["containers"][0]
     pinned = {e["name"]: e.get("value") for e in serving["env"]}
     assert pinned["DP_MODEL_SERVER__PINNED_VERSION"] == "7"
     airflow = next(
