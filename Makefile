@@ -99,11 +99,11 @@ e2e: setup ## The e2e suite against TARGET (its services must be up)
 	$(RUN) pytest e2e --target $(TARGET) -ra
 
 .PHONY: unit
-unit: setup ## Unit tests only (no Spark flow)
+unit: stack-setup k8s-setup ## Unit tests only (no Spark flow): real servers and kustomize too
 	$(RUN) pytest -m "not integration" --durations=8
 
 .PHONY: integration
-integration: setup ## The integration tests: the embedded flow, Spark executors, real servers of our own
+integration: stack-setup ## The integration tests: the embedded flow, Spark executors, real servers of our own
 	$(RUN) pytest -m integration --durations=8
 
 ##@ Quality
