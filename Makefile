@@ -4,7 +4,11 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 UV_VERSION := 0.13.9
-UV := python3 -m uv
+# uv runs from the base interpreter, never a venv's: a make nested in `dp stack run` or
+# `dp pods run` (or run from an activated venv) finds the venv's python3 first, without uv or pip.
+SYSTEM_PYTHON ?= $(shell python3 -c 'import sys; print(sys.base_prefix + "/bin/python3")')
+export SYSTEM_PYTHON
+UV := $(SYSTEM_PYTHON) -m uv
 RUN := $(UV) run --frozen
 TARGET ?= embedded
 export DP_TARGET := $(TARGET)
@@ -19,7 +23,7 @@ help: ## Show this help
 ##@ Setup
 .PHONY: setup
 setup: ## Install uv (pinned) and the locked environment
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(UV) --version >/dev/null 2>&1 || $(SYSTEM_PYTHON) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --compile-bytecode --quiet
 
 ##@ Run
@@ -114,7 +118,7 @@ KUSTOMIZE_VERSION := v5.7.1
 
 .PHONY: k8s-setup
 k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours) and kustomize (Go proxy)
-	@test -x .cache/checkov/bin/checkov || { python3 -m venv .cache/checkov && \
+	@test -x .cache/checkov/bin/checkov || { $(SYSTEM_PYTHON) -m venv .cache/checkov && \
 	  .cache/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"; }
 	@test -x .cache/bin/kustomize || \
 	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
