@@ -8,6 +8,7 @@ contract (`make image-contract`) runs this for every container of every rendered
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from importlib import import_module
 from typing import Any
@@ -29,8 +30,11 @@ MODULES: dict[str, list[str]] = {
     "pods": ["dp_cli.pods.runner"],
     "check": ["dp_cli.checks", "dp_cli.api_process"],
     # Its gates score the holdout (training), start an API of the challenger and run Locust.
-    "promote": ["dp_cli.promotion.promote", "dp_training.train", "dp_api.app", "locust"],
+    "promote": ["dp_cli.promotion.promote", "dp_training.train", "dp_api.app"],
 }
+# Installed, but run as programs of their own, never imported by `dp`: Locust patches the whole
+# interpreter with gevent when imported (a RecursionError after ssl is loaded).
+PROGRAMS: dict[str, list[str]] = {"promote": ["locust"]}
 
 
 def check(subcommand: str) -> dict[str, Any]:
@@ -43,6 +47,11 @@ def check(subcommand: str) -> dict[str, Any]:
             import_module(module)
         except ImportError as exc:
             problems.append(f"import {module}: {exc}")
+    problems += [
+        f"module {name} is not installed"
+        for name in PROGRAMS.get(subcommand, [])
+        if importlib.util.find_spec(name) is None
+    ]
     tools = ["java"] if subcommand in SPARK else []
     problems += [f"'{tool}' is not on PATH" for tool in tools if shutil.which(tool) is None]
     if subcommand in SPARK:
