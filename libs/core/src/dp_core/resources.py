@@ -21,6 +21,7 @@ carries only what its app uses (`dp-core[feast]`, `dp-core[model]`, `dp-core[mlf
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -105,6 +106,10 @@ class Resources:
         """The tracking and registry client; MLflow's module-level API points at it too."""
         import mlflow
 
+        # Artifacts go through the tracking server's proxy, reachable wherever the server is: its
+        # multipart downloads hand out presigned URLs of the store's own address (a cluster
+        # Service name), which a client outside the cluster cannot resolve (a hang, then retries).
+        os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
         self.local_dir("mlflow")
         mlflow.set_tracking_uri(self.settings.mlflow.tracking_uri)
         mlflow.set_registry_uri(self.settings.mlflow.tracking_uri)
