@@ -32,6 +32,8 @@ from rich.table import Table
 from bench.freshness import measure_freshness
 from bench.lookup import feature_lookup, redis_floor
 from bench.openloop import open_loop
+from bench.transport import grpc_hop, rest_hop
+from dp_cli.serving_process import grpc_model_server
 from dp_core.api_keys import api_headers
 from dp_core.model_inputs import INPUTS
 from dp_core.resources import Resources
@@ -224,6 +226,9 @@ def main() -> int:
                 args.rounds, partial(fixed_rate, url, payload, args.rate, args.seconds, headers)
             )
         dropped = events_dropped(api_url) - dropped_before
+        result["transports"] = transports(
+            settings, args, headers, infer_body=targets["model_server"][1]
+        )
     finally:
         ceiling.terminate()
     # A prediction whose event Kafka did not take is a failed request of the predict figures.
@@ -254,10 +259,15 @@ def main() -> int:
         "model_server_over_ceiling": round(
             result["model_server"]["rps"] / result["ceiling"]["rps"], 3
         ),
+        "model_server_grpc_on_over_off": round(
+            result["transports"]["rest_rps_grpc_on"] / result["model_server"]["rps"], 3
+        ),
         "feature_lookup_over_redis_p99": round(
             result["feature_lookup"]["p99_ms"] / result["redis_floor"]["p99_ms"], 3
         ),
-        "valid": all(result[n]["valid"] for n in ("predict", "model_server", "ceiling")),
+        "valid": all(
+            result[n]["valid"] for n in ("predict", "model_server", "ceiling", "transports")
+        ),
     }
     result["targets"] = {name: judge(result, name) for name in TARGETS}
     invalid = [
@@ -278,6 +288,35 @@ def main() -> int:
         )
         return 1
     return 0
+
+
+def transports(
+    settings: Settings,
+    args: argparse.Namespace,
+    headers: dict[str, str],
+    infer_body: dict[str, Any],
+) -> dict[str, Any]:
+    """A second model server with gRPC on (same code, same registry): its REST throughput (what
+    serving gRPC costs REST) and the API's hop over REST JSON and over gRPC, one row each."""
+    model = settings.mlflow.model_name
+    log = settings.state_dir / "bench-serving-grpc.log"
+    with grpc_model_server(os.environ, model, log) as server:
+        url = f"{server.rest}/v2/models/{model}/infer"
+        wrk(url, infer_body, 2, args.connections, headers)
+        console.print("closed loop: model_server with gRPC on")
+        rest_on = rounds(
+            args.rounds, partial(wrk, url, infer_body, args.seconds, args.connections, headers)
+        )
+        console.print("the model-server hop: REST JSON, then gRPC")
+        rest = rounds(args.rounds, lambda: asyncio.run(rest_hop(server.rest, model)))
+        grpc = rounds(args.rounds, lambda: asyncio.run(grpc_hop(server.grpc, model)))
+    return {
+        "rest_rps_grpc_on": rest_on["rps"],
+        **{f"rest_{k}": v for k, v in rest.items() if k.endswith("_ms")},
+        **{f"grpc_{k}": v for k, v in grpc.items() if k.endswith("_ms")},
+        "errors": rest_on["errors"] + rest["errors"] + grpc["errors"],
+        "valid": rest_on["valid"] and rest["valid"] and grpc["valid"],
+    }
 
 
 def judge(result: dict[str, Any], name: str) -> dict[str, Any]:
@@ -303,6 +342,15 @@ def table(result: dict[str, Any]) -> Table:
             "",
             str(fixed[f"{name}_p50_ms"]),
             str(fixed[f"{name}_p99_ms"]),
+        )
+    hop = result["transports"]
+    view.add_row("model_server with gRPC on (REST)", str(hop["rest_rps_grpc_on"]), "", "")
+    for transport in ("rest", "grpc"):
+        view.add_row(
+            f"API's model hop, {transport}",
+            "",
+            str(hop[f"{transport}_p50_ms"]),
+            str(hop[f"{transport}_p99_ms"]),
         )
     fresh = result["freshness"]
     view.add_row("freshness (s: p50 / p95)", "", str(fresh["p50_s"]), f"p95 {fresh['p95_s']}")

@@ -137,7 +137,7 @@ def test_one_tensor_per_column_scores_like_the_single_tensor(booster: lgb.Booste
 def test_an_infer_body_without_a_binary_header_is_json(
     headers: list[tuple[bytes, bytes]], expected: bytes
 ) -> None:
-    from dp_serving.server import JsonByDefault
+    from dp_serving.protocol import JsonByDefault
 
     seen: dict[str, object] = {}
 
@@ -147,3 +147,38 @@ def test_an_infer_body_without_a_binary_header_is_json(
     scope = {"type": "http", "path": "/v2/models/fraud-detector/infer", "headers": headers}
     asyncio.run(JsonByDefault(app)(scope, None, None))
     assert dict(seen["headers"]).get(b"content-type") == expected  # type: ignore[call-overload]
+
+
+def test_a_version_is_answered_by_that_version_or_refused(booster: lgb.Booster) -> None:
+    from kserve import ModelRepository
+
+    from dp_serving.protocol import VersionedDataPlane, VersionNotServed
+
+    repository = ModelRepository()
+    repository.update(FraudModel("fraud-detector", HeldChampion(signed(booster))))
+    plane = VersionedDataPlane(model_registry=repository)
+    meta = asyncio.run(plane.model_metadata("fraud-detector", "7"))
+    assert (meta["platform"], meta["versions"]) == ("lightgbm", ["7"])
+    assert asyncio.run(plane.model_metadata("fraud-detector")) == meta
+    with pytest.raises(VersionNotServed, match="'fraud-detector' version '8' is not served"):
+        asyncio.run(plane.model_metadata("fraud-detector", "8"))
+    pinned = request(ROWS[:2])
+    pinned.model_version = "8"
+    with pytest.raises(VersionNotServed):
+        asyncio.run(plane.infer("fraud-detector", pinned))
+    pinned.model_version = "7"
+    answer, _ = asyncio.run(plane.infer("fraud-detector", pinned))
+    assert answer.model_version == "7"
+
+
+def test_a_model_not_loaded_is_unavailable_over_every_transport() -> None:
+    from kserve import ModelRepository
+    from kserve.errors import ModelNotReady
+
+    from dp_serving.protocol import VersionedDataPlane
+
+    repository = ModelRepository()
+    repository.update(FraudModel("fraud-detector", HeldChampion(None)))  # type: ignore[arg-type]
+    plane = VersionedDataPlane(model_registry=repository)
+    with pytest.raises(ModelNotReady):
+        asyncio.run(plane.infer("fraud-detector", request(ROWS[:1])))

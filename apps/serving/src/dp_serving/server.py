@@ -1,14 +1,14 @@
 """The model server: KServe's Python server answering Open Inference Protocol v2.
 
-Endpoints (from KServe): `/v2/health/live`, `/v2/health/ready`, `/v2/models/<name>`,
-`/v2/models/<name>/ready`, `/v2/models/<name>/infer`, `/metrics`. Two models are served: the
-champion under the model's name (what the API calls) and the challenger under
+Endpoints: the protocol's REST routes (`/v2/health/live|ready`, `/v2/models/<name>[/versions/
+<version>][/ready|/infer]`), `/metrics`, and its gRPC service when `model_server.grpc` is on (on
+the `serving-grpc` port); versions and the metadata's platform are `protocol`'s. Two models are
+served: the champion under the model's name (what the API calls) and the challenger under
 `<name>-challenger` (what `dp promote` gates), each following its MLflow alias. A model's
 metadata is its MLflow signature (`metadata`): one FP64 input tensor per feature column, shape
 [-1], and the FP64 output `score`, shape [-1]. A request sends those columns, or one FP64 tensor
 `inputs` of shape [rows, columns] in the signature's order (what the API sends); the answer is
-`score`.
-A JSON body is read as JSON when its content type is missing or generic (`JsonByDefault`).
+`score`. A JSON body is read as JSON when its content type is missing or generic.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import numpy as np
 import uvloop
 from kserve import InferOutput, InferRequest, InferResponse, Model, ModelRepository, ModelServer
 from kserve.errors import InvalidInput
-from kserve.protocol.rest.server import RESTServer
 
 from dp_core.champion import AliasedModel, pinned_version, served_name
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR
 from dp_core.model_inputs import INPUTS
 from dp_core.resources import Resources
 from dp_serving.metadata import column_names, input_tensors, output_tensors
+from dp_serving.protocol import VersionedDataPlane, install
 
 
 class FraudModel(Model):
@@ -45,6 +45,11 @@ class FraudModel(Model):
     @ready.setter
     def ready(self, value: bool) -> None:
         """KServe sets readiness itself; here it follows the alias instead."""
+
+    @property
+    def versions(self) -> list[str]:
+        """The MLflow version this name serves right now: the only one it can be asked for."""
+        return [self.aliased.model.version] if self.aliased.loaded else []
 
     def load(self) -> bool:
         self.aliased.follow()
@@ -75,6 +80,9 @@ class FraudModel(Model):
             model_name=self.name,
             model_version=model.version,
             infer_outputs=[output],
+            # Over gRPC the score goes in `raw_output_contents`, as Triton answers: Triton's gRPC
+            # client reads nothing else (KServe would fill `contents`).
+            use_binary_outputs=payload.from_grpc,
         )
 
 
@@ -107,34 +115,6 @@ def _array(tensor: Any) -> np.ndarray:
         raise InvalidInput(f"'{tensor.name}' does not match its shape and datatype: {exc}") from exc
 
 
-class JsonByDefault:
-    """An infer request without a binary-tensor header and with no or a generic content type is
-    JSON, as the protocol's JSON form is the default: KServe would read it as binary and refuse
-    it ("inference-header-content-length header is missing")."""
-
-    GENERIC = frozenset({b"", b"text/plain", b"application/octet-stream", b"*/*"})
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/infer"):
-            headers = dict(scope["headers"])
-            kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if b"inference-header-content-length" not in headers and kind in self.GENERIC:
-                rest = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
-                scope = {**scope, "headers": [*rest, (b"content-type", b"application/json")]}
-        await self.app(scope, receive, send)
-
-
-def _with_json_by_default(add_middlewares: Any) -> Any:
-    def add(server: RESTServer, app: Any) -> None:
-        add_middlewares(server, app)
-        app.add_middleware(JsonByDefault)
-
-    return add
-
-
 def serve(resources: Resources) -> None:
     """Run the model server in the foreground on the serving port (KServe binds every
     interface; it has no option for one)."""
@@ -155,15 +135,17 @@ def serve(resources: Resources) -> None:
     options: dict[str, Any] = {
         "registered_models": repository,
         "http_port": settings.endpoints.port("serving"),
-        "enable_grpc": False,
+        "enable_grpc": settings.model_server.grpc,
+        "grpc_port": settings.endpoints.port("serving-grpc"),
         "workers": 1,
         "enable_docs_url": False,
         "enable_latency_logging": False,
     }
     # KServe runs `asyncio.run()` itself, so uvicorn's loop option never applies: uvloop is set
     # as the policy here (1.6k → 2k+ infer/s on this machine, see docs/performance.md).
-    # KServe builds its FastAPI app inside start() and offers no hook for a middleware of ours.
-    RESTServer._add_middlewares = _with_json_by_default(RESTServer._add_middlewares)
+    install()
     uvloop.install()
     asyncio.set_event_loop(asyncio.new_event_loop())  # KServe configures "the current loop" first
-    ModelServer(**options).start([])
+    server = ModelServer(**options)
+    server.dataplane = VersionedDataPlane(model_registry=repository)
+    server.start([])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scheme = Literal["http", "postgresql", "redis", "kafka", "udp"]
+Scheme = Literal["http", "grpc", "postgresql", "redis", "kafka", "udp"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("alertmanager", 18093, "http", "alert routing (Prometheus's alerts)"),
         Endpoint("grafana", 18300, "http", "dashboards (cluster only)"),
         Endpoint("serving", 18080, "http", "model server (Open Inference Protocol v2)"),
+        Endpoint("serving-grpc", 18081, "grpc", "model server's v2 gRPC (`model_server.grpc`)"),
         Endpoint("api", 18000, "http", "backend API"),
         Endpoint("stream", 18091, "http", "streaming job's health"),
         Endpoint("airflow", 18070, "http", "orchestrator (Airflow api-server: UI and REST API)"),

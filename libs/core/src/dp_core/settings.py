@@ -162,6 +162,11 @@ class ModelServerSettings(Section):
         "(`mlflow.model_name`); `<model_name>-<challenger_alias>` is the challenger.",
     )
     timeout_s: float = 2.0
+    grpc: bool = Field(
+        default=False,
+        description="Also serve the protocol over gRPC on the `serving-grpc` port (its cost on "
+        "REST throughput and its latency against REST: docs/performance.md).",
+    )
     alias_poll_s: float = Field(default=30.0, description="How often the server follows the alias.")
     pinned_version: str = Field(
         default="",
