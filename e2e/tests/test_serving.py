@@ -125,13 +125,19 @@ def test_api_score_equals_the_model_servers(
 
 
 def test_valid_invalid_and_unknown_customer(api: httpx.Client, known_customer: str) -> None:
-    ok = api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer})
+    ok = api.post(
+        "/v1/predict",
+        json={**REQUEST, "customer_id": known_customer},
+        headers={"X-Request-Id": "e2e-trace-1"},
+    )
     assert ok.status_code == 200
+    assert ok.headers["x-request-id"] == ok.json()["request_id"] == "e2e-trace-1"
     assert ok.json()["decision"] in {"approve", "review", "decline"}
     invalid = api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "amount": -3})
     assert invalid.status_code == 422
     assert invalid.headers["content-type"] == "application/problem+json"
     assert "amount" in invalid.json()["detail"]
+    assert invalid.json()["request_id"] == invalid.headers["x-request-id"]
     too_large = api.post(
         "/v1/predict",
         content=b"{" + b" " * 20_000 + b"}",

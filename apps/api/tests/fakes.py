@@ -37,6 +37,7 @@ class FakeModel:
     def __init__(self) -> None:
         self.down = False
         self.seen: list[np.ndarray] = []
+        self.request_ids: list[str] = []
 
     async def start(self) -> None: ...
 
@@ -45,10 +46,11 @@ class FakeModel:
     async def ready(self) -> bool:
         return not self.down
 
-    async def predict(self, inputs: np.ndarray) -> Scores:
+    async def predict(self, inputs: np.ndarray, request_id: str = "") -> Scores:
         if self.down:
             raise ModelUnavailable("model server at http://x is unreachable")
         self.seen.append(inputs)
+        self.request_ids.append(request_id)
         return Scores([0.7], "fraud-detector", "3")
 
 

@@ -14,6 +14,7 @@ from dp_api.events import EventSink
 from dp_api.limits import LimitBody
 from dp_api.metrics import ApiMetrics
 from dp_api.observe import ObserveLatency
+from dp_api.request_ids import RequestIds
 from dp_api.routes import router
 from dp_core.model_client import ModelClient
 from dp_core.online_features import OnlineFeatures
@@ -57,6 +58,7 @@ def create_app(
         refused=metrics.errors.labels("request_too_large").inc,
     )
     app.add_middleware(ObserveLatency, histogram=metrics.latency)
+    app.add_middleware(RequestIds)  # outermost: even a refused body's answer carries its id
     errors.install(app)
     app.include_router(router)
     return app

@@ -13,10 +13,13 @@ from starlette.exceptions import HTTPException
 
 from dp_api.auth import Forbidden, Unauthenticated
 from dp_api.deps import get_deps
+from dp_api.request_ids import current_request_id
 from dp_api.schemas import Problem
 from dp_core.inference import ModelRejected, ModelUnavailable
+from dp_core.logs import get_logger
 from dp_core.online_features import FeaturesUnavailable
 
+log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TITLES = {
     "invalid_request": "The request is not a valid transaction.",
@@ -60,6 +63,7 @@ def problem(
         detail=detail,
         error=error,
         errors=errors,
+        request_id=current_request_id(),
     )
     return JSONResponse(
         status_code=status, content=body.model_dump(exclude_none=True), media_type=PROBLEM_JSON
@@ -71,6 +75,8 @@ def install(app: FastAPI) -> None:
 
     def answer(request: Request, status: int, error: str, detail: str) -> JSONResponse:
         get_deps(request).metrics.errors.labels(error).inc()
+        if status >= 500:  # what on-call looks for; the line carries the request's id
+            log.warning("dependency_unavailable", error=error, detail=detail)
         return problem(status, error, detail)
 
     @app.exception_handler(RequestValidationError)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dp_api.auth import presented_key
 from dp_api.deps import Deps
 from dp_api.errors import INVALID, UNAUTHORIZED, UNAVAILABLE
+from dp_api.request_ids import current_request_id
 from dp_api.schemas import Decision, Prediction, Transaction
 from dp_core.inference import ModelUnavailable
 from dp_core.model_inputs import input_row
@@ -69,7 +69,8 @@ async def predict(transaction: Transaction, deps: Deps) -> Prediction:
     )
     try:
         async with asyncio.timeout_at(deadline):
-            scores = await deps.model.predict(np.asarray([row], dtype=np.float64))
+            rows = np.asarray([row], dtype=np.float64)
+            scores = await deps.model.predict(rows, request_id=current_request_id())
     except TimeoutError:
         raise ModelUnavailable(
             f"model server: no answer within {deps.settings.deadline_s} s"
@@ -80,7 +81,7 @@ async def predict(transaction: Transaction, deps: Deps) -> Prediction:
     if cold_start:
         deps.metrics.cold_starts.inc()
     prediction = Prediction(
-        request_id=str(uuid.uuid4()),
+        request_id=current_request_id(),
         transaction_id=transaction.transaction_id,
         score=score,
         decision=decision,

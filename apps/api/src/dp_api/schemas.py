@@ -70,7 +70,7 @@ class Prediction(BaseModel):
 
 
 class Problem(BaseModel):
-    """An error answer, as `application/problem+json` (RFC 9457) with two extension members."""
+    """An error answer, as `application/problem+json` (RFC 9457) with three extension members."""
 
     type: str = Field(description="`/problems/<error>`: one URI reference per kind of error.")
     title: str = Field(description="What kind of error, the same for every occurrence.")
@@ -80,3 +80,4 @@ class Problem(BaseModel):
     errors: list[dict[str, object]] | None = Field(
         default=None, description="For invalid requests: each field and its problem."
     )
+    request_id: str = Field(description="The request's id (`X-Request-Id`), as the logs name it.")

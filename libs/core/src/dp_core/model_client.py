@@ -26,8 +26,9 @@ class Scores:
 class ModelClient(Protocol):
     async def start(self) -> None: ...
 
-    async def predict(self, inputs: np.ndarray) -> Scores:
-        """Scores for rows of model inputs; raises ModelUnavailable when the model is not there."""
+    async def predict(self, inputs: np.ndarray, request_id: str = "") -> Scores:
+        """Scores for rows of model inputs (`request_id`: the caller's, for the server's logs and
+        answer); raises ModelUnavailable when the model is not there."""
         ...
 
     async def ready(self) -> bool: ...
@@ -44,7 +45,7 @@ class InProcessModelClient:
     async def start(self) -> None:
         self._model.follow()
 
-    async def predict(self, inputs: np.ndarray) -> Scores:
+    async def predict(self, inputs: np.ndarray, request_id: str = "") -> Scores:
         model = self._model.model
         return Scores(model.score(inputs).tolist(), model.name, model.version)
 
@@ -94,8 +95,9 @@ class V2HttpModelClient:
             raise RuntimeError("V2HttpModelClient.start() was not awaited")
         return self._session
 
-    async def predict(self, inputs: np.ndarray) -> Scores:
+    async def predict(self, inputs: np.ndarray, request_id: str = "") -> Scores:
         body = {
+            "id": request_id,  # the protocol's request id, echoed in the answer
             "inputs": [
                 {
                     "name": INPUT_TENSOR,
@@ -103,7 +105,7 @@ class V2HttpModelClient:
                     "datatype": "FP64",
                     "data": inputs.ravel(),  # orjson writes numpy arrays natively
                 }
-            ]
+            ],
         }
         url = f"{self._base}/v2/models/{self._model}/infer"
         payload = orjson.dumps(body, option=NUMPY)
