@@ -98,6 +98,10 @@ bench: stack-setup ## Serving path against this machine's limit, freshness, make
 	$(STACK) run -- bash -c \
 	  'dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack python -m bench.run'
 
+.PHONY: bench-scale
+bench-scale: stack-setup ## Batch flow time and memory at 200 k, 1 M, 5 M rows (+ executors): reports/scale.json, docs/images/scale.png
+	$(STACK) run -- bash -c 'DP_TARGET=stack python -m bench.scale $(SCALE_ARGS)'
+
 .PHONY: e2e
 e2e: setup ## The e2e suite against TARGET (its services must be up)
 	$(RUN) pytest e2e --target $(TARGET) -ra
