@@ -19,8 +19,9 @@ READS = 2_000
 CUSTOMERS = 1_000
 
 
-def _summary(seconds: list[float]) -> dict[str, float]:
-    ordered = sorted(seconds)
+def latency_summary(seconds: list[float]) -> dict[str, float]:
+    """p50 and p99 in ms of request durations in seconds (NaN when none succeeded)."""
+    ordered = sorted(seconds) or [float("nan")]
     return {
         "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
         "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3),
@@ -40,7 +41,7 @@ async def feature_lookup(settings: Settings) -> dict[str, float]:
         started = time.perf_counter()
         await features.aread(_customer(i))
         seconds.append(time.perf_counter() - started)
-    return _summary(seconds)
+    return latency_summary(seconds)
 
 
 async def redis_floor(settings: Settings) -> dict[str, float]:
@@ -62,4 +63,4 @@ async def redis_floor(settings: Settings) -> dict[str, float]:
         await client.execute_command("HMGET", keys[i % CUSTOMERS], *fields)
         seconds.append(time.perf_counter() - started)
     await client.aclose()
-    return _summary(seconds)
+    return latency_summary(seconds)

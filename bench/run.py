@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from bench.freshness import measure_freshness
 from bench.lookup import feature_lookup, redis_floor
 from bench.openloop import open_loop
 from bench.transport import grpc_hop, rest_hop
+from dp_cli.api_process import free_port
 from dp_cli.serving_process import grpc_model_server
 from dp_core.api_keys import api_headers
 from dp_core.model_inputs import INPUTS
@@ -148,12 +148,6 @@ def make_run_seconds() -> dict[str, float]:
         console.print(f"[red]embedded dp run failed[/] ({done.returncode}): {done.stderr[-2000:]}")
     ok = done.returncode == 0 and report.get("target") == "embedded"
     return {"seconds": seconds, "errors": 0 if ok else 1}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def events_dropped(api_url: str) -> float:

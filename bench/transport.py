@@ -16,21 +16,13 @@ import numpy as np
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
 
+from bench.lookup import latency_summary
 from dp_core.inference import INPUT_TENSOR, OUTPUT_TENSOR, ModelUnavailable
 from dp_core.model_client import V2HttpModelClient
 from dp_core.model_inputs import INPUTS
 
 REQUESTS = 2_000
 ROW = np.ones((1, len(INPUTS)), dtype="float64")
-
-
-def _summary(seconds: list[float], errors: int) -> dict[str, float]:
-    ordered = sorted(seconds) or [float("nan")]
-    return {
-        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 3),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3),
-        "errors": errors,
-    }
 
 
 async def rest_hop(base_url: str, model: str) -> dict[str, float]:
@@ -49,7 +41,7 @@ async def rest_hop(base_url: str, model: str) -> dict[str, float]:
                 seconds.append(time.perf_counter() - started)
     finally:
         await client.close()
-    return _summary(seconds, errors)
+    return {**latency_summary(seconds), "errors": errors}
 
 
 async def grpc_hop(address: str, model: str) -> dict[str, float]:
@@ -76,4 +68,4 @@ async def grpc_hop(address: str, model: str) -> dict[str, float]:
                 continue
             if i >= 50:
                 seconds.append(time.perf_counter() - started)
-    return _summary(seconds, errors)
+    return {**latency_summary(seconds), "errors": errors}

@@ -49,9 +49,7 @@ def challenger_api(resources: Resources, log_path: Path) -> Iterator[str]:
     """An API process of its own, on a free loopback port, that scores with the challenger
     (`model_server.model`) and publishes no prediction events; its base URL once ready."""
     settings = resources.settings
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "DP_TARGET": settings.target.value,
@@ -71,6 +69,13 @@ def challenger_api(resources: Resources, log_path: Path) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_ready(

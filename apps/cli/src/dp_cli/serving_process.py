@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -10,19 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dp_cli.api_process import wait_ready
+from dp_cli.api_process import free_port, wait_ready
 
 
 @dataclass(frozen=True)
 class ServingAddresses:
     rest: str  # http://127.0.0.1:<port>
     grpc: str  # 127.0.0.1:<port>
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
