@@ -11,7 +11,8 @@ BASE_PYTHON_IMAGE="localhost/data-platform/base-python:3.11-bookworm"
 
 # A Docker daemon that answers (not podman's compatible socket) is used as is; otherwise podman.
 if [ -z "${ENGINE:-}" ]; then
-  if docker info --format '{{.OperatingSystem}}' 2>/dev/null | grep -qv -i podman \
+  docker_os="$(docker info --format '{{.OperatingSystem}}' 2>/dev/null || true)"
+  if [ -n "${docker_os//[[:space:]]/}" ] && ! grep -qi podman <<<"$docker_os" \
     && [ "${DOCKER_HOST:-}" != "unix://$PODMAN_SOCKET" ]; then
     ENGINE=docker
   else

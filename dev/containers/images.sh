@@ -22,12 +22,23 @@ build_args=()
 ca_bundle="${DP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$ca_bundle" ] && build_args+=(--secret "id=ca_bundle,src=$ca_bundle")
 
-# Earlier builds stay in the engine's storage (a few GB per run) until removed: keep only this
-# commit's tags of our images (the registry keeps what was pushed), and drop dangling layers.
-engine images --format '{{.Repository}}:{{.Tag}}' \
-  | grep "^$REGISTRY/data-platform/" | grep -v ":$tag\$" | xargs -r engine rmi -f >/dev/null 2>&1 || true
-engine image prune -f >/dev/null 2>&1 || true
-echo "engine storage: $(df -h --output=avail / | tail -1 | tr -d ' ') free"
+# Earlier builds stay in the engine's storage (10+ GB per commit) until removed: keep only this
+# commit's tags of our images (the registry keeps what was pushed), then drop the layers nothing
+# tagged uses any more. Storage that is still short stops the build here, with the numbers.
+# (By image id: a pushed image keeps its repository with tag <none>, which no name can remove.)
+ours=$(engine images --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep " $REGISTRY/data-platform/" || true)
+current=$(grep ":$tag\$" <<<"$ours" | cut -d' ' -f1 | sort -u)
+stale=$(cut -d' ' -f1 <<<"$ours" | sort -u | grep -vxF "${current:-none}" | grep . || true)
+[ -z "$stale" ] || engine rmi -f $stale >/dev/null
+engine image prune -f >/dev/null
+storage="$(engine info --format '{{.Store.GraphRoot}}')"
+free_gb=$(($(df --output=avail -k "$storage" | tail -1) / 1024 / 1024))
+echo "engine storage $storage: $free_gb GB free, $(echo "$stale" | grep -c . || true) stale image(s) removed"
+if [ "$free_gb" -lt "${DP_IMAGES_MIN_FREE_GB:-15}" ]; then
+  echo "need ${DP_IMAGES_MIN_FREE_GB:-15} GB free under $storage to build every image; free some, or" \
+    "remove other images (\`$ENGINE image prune -a\`)" >&2
+  exit 1
+fi
 
 # A remote registry (DP_REGISTRY, e.g. OCIR from the delivery pipeline) takes the pipeline's
 # credentials; the local one needs none.
