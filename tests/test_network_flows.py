@@ -47,8 +47,15 @@ JENKINS = Endpoint(
 API_SERVER = {"kind": "172.18.0.2", "oci": "10.0.0.2"}  # kind's control-plane node; OKE's endpoint
 INTERNET = Endpoint("internet", ip="203.0.113.10")
 OUTSIDE = {"kube-dns", "kube-apiserver"}
-# The only workloads that reach outside the cluster, and where: the DAGs repository (HTTPS).
+# The only workloads that reach outside the cluster, and where: the DAGs repository (HTTPS), and
+# on oci the lake's clients, Object Storage (HTTPS): those that reach SeaweedFS on kind.
 DAGS_REPOSITORY_CLIENTS = {"airflow-dag-processor", "airflow-scheduler"}
+LAKE_CLIENTS = set(
+    yaml.safe_load((REPO / "k8s/components/network-policies/flows.yaml").read_text())["flows"][
+        "seaweedfs:18333"
+    ]
+)
+INTERNET_CLIENTS = {"kind": DAGS_REPOSITORY_CLIENTS, "oci": DAGS_REPOSITORY_CLIENTS | LAKE_CLIENTS}
 
 
 def render(*paths: Path, components: tuple[Path, ...] = ()) -> list[dict[str, Any]]:
@@ -205,13 +212,13 @@ def test_policies_allow_exactly_the_declared_flows(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", ["kind", "oci"])
-def test_only_airflow_reaches_the_internet_and_only_the_dags_repository(overlay: str) -> None:
+def test_only_the_dags_repository_and_the_lake_on_oci_are_reached_outside(overlay: str) -> None:
     docs = OVERLAYS[overlay]()
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
     for pod in pods(docs):
         for port in (80, 443, 6443):
             reaches = allowed(policies, pod, INTERNET, port)
-            expected = port == 443 and pod.name in DAGS_REPOSITORY_CLIENTS
+            expected = port == 443 and pod.name in INTERNET_CLIENTS[overlay]
             assert reaches == expected, f"{pod.name} → internet:{port}"
         assert not allowed(policies, INTERNET, pod, next(iter(pod.ports.values()), 80))
 

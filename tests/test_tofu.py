@@ -117,6 +117,33 @@ def test_the_node_pool_fits_the_free_tier() -> None:
     assert unquote(cluster["type"]) == "BASIC_CLUSTER"  # an enhanced cluster is billed
 
 
+def test_block_storage_fits_the_free_tier() -> None:
+    """The nodes' boot volumes and every volume the oci overlay claims share the free 200 GB;
+    each claim is at least OCI's smallest block volume (50 GB)."""
+    values = module_inputs("oke")
+    boot = int(values["node_count"]) * float(values["boot_volume_gbs"])
+    claims = {}
+    for obj in _render("k8s/overlays/oci"):
+        if obj["kind"] == "PersistentVolumeClaim":
+            claims[obj["metadata"]["name"]] = obj["spec"]
+        elif obj["kind"] == "StatefulSet":
+            for template in obj["spec"].get("volumeClaimTemplates", []):
+                for replica in range(obj["spec"].get("replicas", 1)):
+                    claims[
+                        f"{template['metadata']['name']}-{obj['metadata']['name']}-{replica}"
+                    ] = template["spec"]
+    sizes = {
+        name: _gigabytes(spec["resources"]["requests"]["storage"]) for name, spec in claims.items()
+    }
+    assert all(size >= 50 for size in sizes.values()), sizes
+    assert boot + sum(sizes.values()) <= FREE_BLOCK_GB, (boot, sizes)
+
+
+def _gigabytes(quantity: str) -> float:
+    """A Kubernetes storage quantity in GB (OCI's volumes are sized in GB; 50Gi is sold as 50)."""
+    return float(quantity.removesuffix("Gi").removesuffix("G"))
+
+
 def test_load_balancers_stay_within_the_free_tier() -> None:
     """OpenTofu creates none; the oci overlay's Services of type LoadBalancer use the one."""
     created = [k for f in [*MODULES, ENV] for k in resources(f) if "load_balancer" in k[0]]

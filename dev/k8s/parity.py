@@ -13,6 +13,8 @@ ALLOWED = ("replicas", "resources", "images", "storage class", "node selection",
 # The batch steps as Jobs and CronJobs exist on kind only (Tilt's manual resources, the pods
 # target); on oci Airflow starts the same steps as pods, so ArgoCD never syncs or re-runs them.
 KIND_ONLY_KINDS = {"Job", "CronJob"}
+# What a cloud service replaces on oci: the lake is in Object Storage (infra/tofu, ADR 0019).
+MANAGED_ON_OCI = {"StatefulSet/seaweedfs"}
 
 
 GENERATED_SUFFIX = re.compile(r"-[bcdfghkmt2-9]{10}$")  # kustomize's content hash alphabet
@@ -59,7 +61,7 @@ def differences(kind: list[dict[str, Any]], oci: list[dict[str, Any]]) -> list[s
     found = [
         f"{w}: only in kind"
         for w in sorted(set(left) - set(right))
-        if w.split("/")[0] not in KIND_ONLY_KINDS
+        if w.split("/")[0] not in KIND_ONLY_KINDS and w not in MANAGED_ON_OCI
     ]
     found += [f"{w}: only in oci" for w in sorted(set(right) - set(left))]
     for workload in sorted(set(left) & set(right)):

@@ -41,21 +41,21 @@ variable "nsg_ids" {
 }
 
 variable "node_count" {
-  description = "Worker nodes; with ocpus and memory per node they must fit the free tier (4 OCPU, 24 GB in total)."
+  description = "Worker nodes; with ocpus and memory per node they must fit the free tier (4 OCPU, 24 GB in total). One node: each node's boot volume takes from the 200 GB of block storage the platform's volumes need (ADR 0019)."
   type        = number
-  default     = 2
+  default     = 1
 }
 
 variable "node_ocpus" {
   description = "OCPUs per node (VM.Standard.A1.Flex)."
   type        = number
-  default     = 2
+  default     = 4
 }
 
 variable "node_memory_gbs" {
   description = "Memory per node in GB (VM.Standard.A1.Flex)."
   type        = number
-  default     = 12
+  default     = 24
 }
 
 variable "boot_volume_gbs" {
