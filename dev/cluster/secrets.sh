@@ -20,16 +20,17 @@ if [ ! -s "$admin" ]; then
   printf '{"admin": "%s"}\n' "$(random)" >"$admin"
   echo "wrote $admin"
 fi
-[ -s "$out" ] && exit 0
-cat >"$out" <<VALUES
-openbao-token=dev-$(random)
-s3-access-key=dp$(python3 -c 'import secrets; print(secrets.token_hex(8))')
-s3-secret-key=$(random)
-postgres-user=dp
-postgres-password=$(random)
-grafana-admin-password=$(random)
-api-key-dev=dpk_$(random)
-redis-reader-password=$(random)
-redis-writer-password=$(random)
-VALUES
-echo "wrote $out"
+# Each key once: an existing file keeps its values and gains the keys added since.
+touch "$out"
+add() { grep -q "^$1=" "$out" || { echo "$1=$2" >>"$out" && echo "added $1 to $out"; }; }
+add openbao-token "dev-$(random)"
+add s3-access-key "dp$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+add s3-secret-key "$(random)"
+add postgres-user dp
+add postgres-password "$(random)"
+add grafana-admin-password "$(random)"
+add api-key-dev "dpk_$(random)"
+add redis-reader-password "$(random)"
+add redis-writer-password "$(random)"
+add redis-metrics-password "$(random)"
+add postgres-metrics-password "$(random)"

@@ -211,6 +211,58 @@ BOARDS = [
             ],
         },
     ),
+    Board(
+        uid="dp-stores",
+        title="data-platform / stores",
+        description="Redis (the online store) and Postgres (MLflow, Feast's registry, Airflow).",
+        rows={
+            "Redis (online store)": [
+                Panel("Up", {"{{app}}": "redis_up"}, kind="stat"),
+                Panel(
+                    "Memory used and maxmemory",
+                    {"used": "redis_memory_used_bytes", "maxmemory": "redis_memory_max_bytes"},
+                    unit="bytes",
+                    description="At maxmemory, writes fail (noeviction).",
+                ),
+                Panel(
+                    "Commands per second",
+                    {"commands": per_second("redis_commands_processed_total")},
+                    unit="ops",
+                ),
+                Panel("Keys", {"{{db}}": "redis_db_keys > 0"}),
+                Panel("Connected clients", {"clients": "redis_connected_clients"}),
+                Panel(
+                    "Lookups per second: hits and misses",
+                    {
+                        "hits": per_second("redis_keyspace_hits_total"),
+                        "misses": per_second("redis_keyspace_misses_total"),
+                    },
+                    unit="ops",
+                    description="Misses are customers without online features (cold starts).",
+                ),
+            ],
+            "Postgres": [
+                Panel("Up", {"{{app}}": "pg_up"}, kind="stat"),
+                Panel(
+                    "Connections and max_connections",
+                    {
+                        "{{datname}}": "sum by (datname) (pg_stat_activity_count)",
+                        "max_connections": "pg_settings_max_connections",
+                    },
+                ),
+                Panel(
+                    "Database size",
+                    {"{{datname}}": 'pg_database_size_bytes{datname!~"template.*"}'},
+                    unit="bytes",
+                ),
+                Panel(
+                    "Commits per second by database",
+                    {"{{datname}}": per_second("pg_stat_database_xact_commit", "datname")},
+                    unit="ops",
+                ),
+            ],
+        },
+    ),
 ]
 
 

@@ -36,6 +36,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("seaweedfs", 18333, "http", "object store (S3 API)"),
         Endpoint("postgres", 18432, "postgresql", "MLflow's and Feast's databases"),
         Endpoint("redis", 18379, "redis", "Feast's online store"),
+        Endpoint("redis-exporter", 18121, "http", "Redis's metrics (exporter)"),
+        Endpoint("postgres-exporter", 18187, "http", "Postgres's metrics (exporter)"),
         Endpoint("kafka", 19092, "kafka", "event streaming (broker listener)"),
         Endpoint("kafka-controller", 19093, "kafka", "Kafka's KRaft controller (stack only)"),
         Endpoint("kafka-external", 19094, "kafka", "Kafka's listener for port-forwarded clients"),

@@ -110,6 +110,8 @@ class Pods:
             f"api-key-dev={creds.api_key_dev}\n"
             f"redis-reader-password={creds.redis_reader_password}\n"
             f"redis-writer-password={creds.redis_writer_password}\n"
+            f"redis-metrics-password={creds.redis_metrics_password}\n"
+            f"postgres-metrics-password={creds.postgres_metrics_password}\n"
         )
         rendered = subprocess.run(
             ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=True

@@ -23,6 +23,9 @@ class Credentials:
     api_key_dev: str = field(default_factory=lambda: new_api_key())
     redis_reader_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     redis_writer_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # The stores' exporters: Redis's `metrics` user, Postgres's `metrics` role (pg_monitor).
+    redis_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    postgres_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     airflow_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     airflow_db_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     airflow_fernet_key: str = field(

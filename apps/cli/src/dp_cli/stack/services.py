@@ -24,6 +24,7 @@ from dp_cli.stack.base import (
 from dp_cli.stack.openbao import mint_token, token_file, write_policies
 from dp_core.resources import Resources
 
+REDIS_MAXMEMORY = "384mb"  # as k8s/base/redis: its pod's limit is 512 MiB
 BUCKETS = ("dp-raw", "dp-staging", "dp-curated", "dp-quarantine", "dp-mlflow")
 DATABASES = ("mlflow", "feast")
 
@@ -184,6 +185,7 @@ def _let_others_traverse(folder: Path) -> None:
 
 def _postgres_databases(ctx: StackContext) -> None:
     import psycopg
+    from psycopg import sql
 
     uri = ctx.postgres_uri("postgres").replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(uri, autocommit=True) as conn:
@@ -191,6 +193,15 @@ def _postgres_databases(ctx: StackContext) -> None:
         for database in DATABASES:
             if database not in existing:
                 conn.execute(f'CREATE DATABASE "{database}"')
+        # The exporter's role: Postgres's statistics views (pg_monitor), no data.
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'metrics'").fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(
+            sql.SQL("{} ROLE metrics LOGIN PASSWORD {}").format(
+                sql.SQL(verb), sql.Literal(ctx.creds.postgres_metrics_password)
+            )
+        )
+        conn.execute("GRANT pg_monitor TO metrics")
 
 
 def _postgres_healthy(ctx: StackContext) -> bool:
@@ -226,6 +237,21 @@ POSTGRES = Service(
     bootstrap=_postgres_databases,
 )
 
+POSTGRES_EXPORTER = Service(
+    name="postgres-exporter",
+    url=lambda ctx: ctx.url("postgres-exporter"),
+    command=lambda ctx: [
+        tool("prometheus-postgres-exporter"),
+        f"--web.listen-address=127.0.0.1:{ctx.port('postgres-exporter')}",
+    ],
+    env=lambda ctx: {
+        "DATA_SOURCE_URI": f"127.0.0.1:{ctx.port('postgres')}/postgres?sslmode=disable",
+        "DATA_SOURCE_USER": "metrics",
+        "DATA_SOURCE_PASS": ctx.creds.postgres_metrics_password,
+    },
+    healthy=lambda ctx: http_ok(f"{ctx.url('postgres-exporter')}/metrics"),
+)
+
 # --- Redis -----------------------------------------------------------------------------------
 
 
@@ -234,15 +260,25 @@ def _redis_acl(ctx: StackContext) -> Path:
     nothing dangerous (materialisation, the stream). Passwords from the stack's credentials."""
     path = ctx.root / "redis-users.acl"
     path.touch(mode=0o600)
-    path.write_text(redis_acl(ctx.creds.redis_reader_password, ctx.creds.redis_writer_password))
+    creds = ctx.creds
+    path.write_text(
+        redis_acl(
+            creds.redis_reader_password, creds.redis_writer_password, creds.redis_metrics_password
+        )
+    )
     return path
 
 
-def redis_acl(reader_password: str, writer_password: str) -> str:
+# What the exporter runs: INFO and the server's limits, slow log and latency; never a key.
+REDIS_METRICS_COMMANDS = "-@all +@connection +info +config|get +slowlog +latency +client|list"
+
+
+def redis_acl(reader_password: str, writer_password: str, metrics_password: str) -> str:
     return (
         "user default off\n"
         f"user reader on >{reader_password} ~* &* -@all +@read +@connection\n"
         f"user writer on >{writer_password} ~* &* +@all -@dangerous\n"
+        f"user metrics on >{metrics_password} {REDIS_METRICS_COMMANDS}\n"
     )
 
 
@@ -274,12 +310,28 @@ REDIS = Service(
         str(ctx.data("redis")),
         "--save",
         "60 100",
+        # Writes fail loudly past this (noeviction), long before the pod's memory limit.
+        "--maxmemory",
+        REDIS_MAXMEMORY,
         "--aclfile",
         str(_redis_acl(ctx)),
         "--daemonize",
         "no",
     ],
     healthy=_redis_healthy,
+)
+
+
+REDIS_EXPORTER = Service(
+    name="redis-exporter",
+    url=lambda ctx: ctx.url("redis-exporter"),
+    command=lambda ctx: [
+        tool("prometheus-redis-exporter"),
+        f"-redis.addr=redis://127.0.0.1:{ctx.port('redis')}",
+        f"-web.listen-address=127.0.0.1:{ctx.port('redis-exporter')}",
+    ],
+    env=lambda ctx: {"REDIS_USER": "metrics", "REDIS_PASSWORD": ctx.creds.redis_metrics_password},
+    healthy=lambda ctx: http_ok(f"{ctx.url('redis-exporter')}/health"),
 )
 
 # --- Kafka (KRaft, one node) -----------------------------------------------------------------
@@ -421,6 +473,8 @@ def _prometheus_config(ctx: StackContext) -> Path:
         prometheus=at.address("prometheus"),
         stream=at.address("stream"),
         airflow_metrics=at.address("airflow-metrics"),
+        redis_exporter=at.address("redis-exporter"),
+        postgres_exporter=at.address("postgres-exporter"),
         alertmanager=at.address("alertmanager"),
         rules=ctx.repo / "k8s/base/prometheus/alerts.yml",
     )
@@ -469,7 +523,9 @@ SERVICES = (
     OPENBAO,
     SEAWEEDFS,
     POSTGRES,
+    POSTGRES_EXPORTER,
     REDIS,
+    REDIS_EXPORTER,
     KAFKA,
     MLFLOW,
     ALERTMANAGER,
