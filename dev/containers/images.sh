@@ -22,21 +22,13 @@ build_args=()
 ca_bundle="${DP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$ca_bundle" ] && build_args+=(--secret "id=ca_bundle,src=$ca_bundle")
 
-# Earlier builds stay in the engine's storage (10+ GB per commit) until removed: keep only this
-# commit's tags of our images (the registry keeps what was pushed), then drop the layers nothing
-# tagged uses any more. Storage that is still short stops the build here, with the numbers.
-# (By image id: a pushed image keeps its repository with tag <none>, which no name can remove.)
-ours=$(engine images --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep " $REGISTRY/data-platform/" || true)
-current=$(grep ":$tag\$" <<<"$ours" | cut -d' ' -f1 | sort -u)
-stale=$(cut -d' ' -f1 <<<"$ours" | sort -u | grep -vxF "${current:-none}" | grep . || true)
-[ -z "$stale" ] || engine rmi -f $stale >/dev/null
-engine image prune -f >/dev/null
+# Storage that is short stops the build here, with the numbers (a cold build writes ~12 GB).
 storage="$(engine info --format '{{.Store.GraphRoot}}')"
 free_gb=$(($(df --output=avail -k "$storage" | tail -1) / 1024 / 1024))
-echo "engine storage $storage: $free_gb GB free, $(echo "$stale" | grep -c . || true) stale image(s) removed"
+echo "engine storage $storage: $free_gb GB free"
 if [ "$free_gb" -lt "${DP_IMAGES_MIN_FREE_GB:-15}" ]; then
-  echo "need ${DP_IMAGES_MIN_FREE_GB:-15} GB free under $storage to build every image; free some, or" \
-    "remove other images (\`$ENGINE image prune -a\`)" >&2
+  echo "need ${DP_IMAGES_MIN_FREE_GB:-15} GB free under $storage to build every image; free some" \
+    "(\`$ENGINE image prune -a\` removes every image no container uses)" >&2
   exit 1
 fi
 
@@ -78,4 +70,16 @@ echo "}" >>"$report.tmp"
 mv "$report.tmp" "$report"
 # The same digests on oci's OCIR paths (the release pipeline's bump, without its commit).
 "$REPO/.venv/bin/python" dev/release/bump.py images --images "$report"
+# Earlier commits' images stay in the engine's storage until removed: keep only this commit's
+# (the registry keeps what was pushed), by image id since a pushed image keeps its repository
+# with tag <none>; removing an image removes the layers only it used. What this commit's images
+# share with the next (platform, dependencies) stays as its cache; stages outside an image's
+# chain (Spark's jars) stay as cache for DP_IMAGES_CACHE_HOURS, then go.
+ours=$(engine images --format '{{.ID}} {{.Repository}}:{{.Tag}}' | grep " $REGISTRY/data-platform/" || true)
+current=$(grep ":$tag\$" <<<"$ours" | cut -d' ' -f1 | sort -u)
+stale=$(cut -d' ' -f1 <<<"$ours" | sort -u | grep -vxF "${current:-none}" | grep . || true)
+[ -z "$stale" ] || engine rmi -f $stale >/dev/null
+engine image prune -f --filter "until=${DP_IMAGES_CACHE_HOURS:-72}h" >/dev/null
+echo "engine storage: $(echo "$stale" | grep -c . || true) earlier image(s) removed," \
+  "$(($(df --output=avail -k "$storage" | tail -1) / 1024 / 1024)) GB free"
 echo "images pushed to $REGISTRY; digests in k8s/overlays/kind/images, k8s/overlays/oci/common/images and $report"
