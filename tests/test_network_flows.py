@@ -196,9 +196,12 @@ OVERLAYS = {
     "kind+spark-executors": lambda: render(
         REPO / "k8s/overlays/kind", components=(REPO / "k8s/components/spark-executors",)
     ),
+    "kind+logging": lambda: render(
+        REPO / "k8s/overlays/kind", components=(REPO / "k8s/components/logging",)
+    ),
     "oci": lambda: render(REPO / "k8s/overlays/oci"),
 }
-EXTRA_FLOWS = {"kind+spark-executors": ("spark-executors",)}
+EXTRA_FLOWS = {"kind+spark-executors": ("spark-executors",), "kind+logging": ("logging",)}
 
 
 @pytest.mark.parametrize("overlay", sorted(OVERLAYS))
