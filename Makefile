@@ -77,8 +77,8 @@ test: setup ## Every test: lint, unit, integration, k8s and OpenTofu validation,
 	$(TIMED) "release bump on a scratch GitOps clone" bash dev/release/check.sh
 
 .PHONY: stack-test
-stack-test: stack-setup ## The stack up; the e2e suite, a 20 s load gate and `dp promote` on it; the stack down
-	$(STACK) run -- $(MAKE) --no-print-directory e2e load promote TARGET=stack DURATION=20
+stack-test: stack-setup ## The stack up (Kafka on three brokers); the e2e suite, a 20 s load gate and `dp promote` on it; the stack down
+	DP_KAFKA__BROKERS=3 $(STACK) run -- $(MAKE) --no-print-directory e2e load promote TARGET=stack DURATION=20
 
 .PHONY: load
 load: setup ## Locust at the SLO file's constant rate against TARGET (services up); exits 1 on a miss

@@ -1,7 +1,8 @@
 """The e2e suite: `pytest e2e --target embedded|stack|kind|oci`.
 
 A target is a file under targets/ with endpoints and capabilities. A test that needs a capability
-the target lacks is skipped with the reason; on stack every capability is present.
+the target lacks is skipped with the reason; on stack every capability is present, with
+`kafka_replicas` when the stack runs three Kafka brokers (`make stack-test` does).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def target(request: pytest.FixtureRequest) -> Target:
     name = request.config.getoption("--target")
     spec = tomllib.loads((TARGETS / f"{name}.toml").read_text())
-    return Target(
+    target = Target(
         name,
         spec["dp_target"],
         frozenset(spec["capabilities"]),
         pods=frozenset(spec.get("pods", [])),
     )
+    # Kafka's replicas are an option of the stack (`kafka.brokers = 3`, which make stack-test
+    # sets): the tests of a broker's loss run where the target's settings have three brokers.
+    if "process_control" in target.capabilities and target.settings().kafka.brokers >= 3:
+        return replace(target, capabilities=target.capabilities | {"kafka_replicas"})
+    return target
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ import httpx
 import pandas as pd
 import pytest
 from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.freshness import measure_freshness
@@ -388,3 +389,69 @@ def test_freshness_of_online_features(
     (out / "freshness.json").write_text(json.dumps(report, indent=2))
     assert report["events"] == 20
     assert 0 < report["p50_s"] <= report["p95_s"]
+
+
+# --- Kafka with three brokers (`kafka.brokers = 3`: make stack-test) ---------------------------
+
+BROKER_SERVICES = {1: "kafka", 2: "kafka-2", 3: "kafka-3"}  # node.id → the stack's service
+
+
+def _cluster(resources: Resources) -> tuple[AdminClient, ClusterMetadata]:
+    admin = AdminClient({"bootstrap.servers": resources.settings.kafka.bootstrap_servers})
+    return admin, admin.list_topics(timeout=10)
+
+
+def _in_sync(resources: Resources, topics: list[str]) -> dict[str, list[int]]:
+    """Each partition's in-sync replicas, by `topic/partition`."""
+    metadata = _cluster(resources)[1]
+    return {
+        f"{t}/{p}": sorted(partition.isrs)
+        for t in topics
+        for p, partition in metadata.topics[t].partitions.items()
+    }
+
+
+@pytest.mark.requires("kafka_replicas")
+def test_the_topics_are_on_three_brokers_and_acks_need_two(resources: Resources) -> None:
+    admin, metadata = _cluster(resources)
+    kafka = resources.settings.kafka
+    topics = [kafka.transactions_topic, kafka.dlq_topic, kafka.predictions_topic]
+    assert sorted(metadata.brokers) == [1, 2, 3]
+    for topic in topics:
+        partitions = metadata.topics[topic].partitions.values()
+        assert [sorted(p.replicas) for p in partitions] == [[1, 2, 3]] * 3, topic
+    futures = admin.describe_configs([ConfigResource("topic", t) for t in topics])
+    for resource, future in futures.items():
+        assert future.result(timeout=10)["min.insync.replicas"].value == "2", resource
+
+
+@pytest.mark.requires("kafka_replicas", "process_control")
+def test_a_broker_killed_while_events_stream_loses_and_doubles_nothing(
+    flow: dict[str, Any], target: Target, resources: Resources
+) -> None:
+    """SIGKILL the broker leading the transactions topic's first partition while `dp produce`
+    sends (acks=all, idempotent) and the stream job reads: every acknowledged event reaches the
+    raw zone exactly once, the stream keeps going without the broker, and the broker rejoins."""
+    topic = resources.settings.kafka.transactions_topic
+    leader = _cluster(resources)[1].topics[topic].partitions[0].leader
+    seed = _seed()
+    producer = _produce(target, seed, count=900, bad_every=0)  # 6 s at 150/s
+    time.sleep(2)
+    target.kill(BROKER_SERVICES[leader])
+    counts = json.loads(producer.communicate(timeout=120)[0])
+    assert producer.returncode == 0, "the producer lost acknowledgements"
+
+    rows = _wait_for_rows(resources, f"st-{seed}-", counts["valid"])
+    assert len(rows) == counts["valid"] == 900, "events lost or doubled"
+    assert rows["transaction_id"].is_unique
+    # Without the killed broker: a second burst streams too.
+    after = seed + 1
+    again = _produce(target, after, count=150, bad_every=0)
+    assert json.loads(again.communicate(timeout=120)[0])["valid"] == 150
+    assert len(_wait_for_rows(resources, f"st-{after}-", 150)) == 150
+
+    target.start(BROKER_SERVICES[leader])
+    deadline = time.monotonic() + 90
+    while set(map(tuple, (isr := _in_sync(resources, [topic])).values())) != {(1, 2, 3)}:
+        assert time.monotonic() < deadline, f"the broker did not rejoin: {isr}"
+        time.sleep(2)

@@ -228,10 +228,24 @@ class ApiSettings(Section):
     )
 
 
+def kafka_brokers(count: int) -> list[str]:
+    """The endpoint names of the stack's first `count` Kafka brokers."""
+    return ["kafka", "kafka-2", "kafka-3"][:count]
+
+
 class KafkaSettings(Section):
     """Event streaming (used by the streaming steps)."""
 
-    bootstrap_servers: str = Field(default="", description="Empty means the kafka endpoint.")
+    bootstrap_servers: str = Field(
+        default="", description="Empty means the kafka endpoint (every broker's, with `brokers`)."
+    )
+    brokers: int = Field(
+        default=1,
+        ge=1,
+        le=3,
+        description="Brokers of the stack's KRaft cluster (each also a controller): 3 gives the "
+        "topics replication factor 3 and min.insync.replicas 2. Clusters size their StatefulSet.",
+    )
     transactions_topic: str = "transactions"
     dlq_topic: str = "transactions.dlq"
     predictions_topic: str = "predictions"
@@ -349,7 +363,9 @@ class Settings(BaseSettings):
                 else {"type": "sqlite", "path": str(state / "feast" / "online.db")}
             )
         self.model_server.url = self.model_server.url or at.url("serving")
-        self.kafka.bootstrap_servers = self.kafka.bootstrap_servers or at.address("kafka")
+        self.kafka.bootstrap_servers = self.kafka.bootstrap_servers or ",".join(
+            at.address(broker) for broker in kafka_brokers(self.kafka.brokers)
+        )
         self.secrets.url = self.secrets.url or at.url("openbao")
         self.airflow.dags_repo = self.airflow.dags_repo or f"file://{state}/dags.git"
         if self.secrets.token_file is None:

@@ -21,6 +21,10 @@ class MissingTool(RuntimeError):
     """A binary the stack needs is not installed."""
 
 
+class StateMismatch(RuntimeError):
+    """A service's data was made for other settings than the current ones."""
+
+
 @dataclass(frozen=True)
 class StackContext:
     settings: Settings
@@ -74,6 +78,8 @@ class Service:
     prepare: Callable[[StackContext], None] | None = None
     bootstrap: Callable[[StackContext], None] | None = None
     start_timeout_s: float = 60.0
+    # Whether the settings want it at all (the stack's second and third Kafka brokers).
+    enabled: Callable[[StackContext], bool] = lambda ctx: True
 
 
 def tool(name: str, *candidates: str) -> str:

@@ -48,7 +48,7 @@ def up(settings: Settings, only: list[str] | None = None, echo=print) -> list[St
     """Start every service not already running, in dependency order; bootstrap each once healthy."""
     ctx = context(settings)
     processes = ProcessDir(ctx.root)
-    for service in SERVICES:
+    for service in _enabled(ctx):
         if only and service.name not in only:
             continue
         if processes.pid(service.name) is None:
@@ -80,7 +80,14 @@ def down(settings: Settings, only: list[str] | None = None) -> list[str]:
 def status(settings: Settings) -> list[Status]:
     ctx = context(settings)
     processes = ProcessDir(ctx.root)
-    return [Status(s.name, s.url(ctx), processes.pid(s.name), s.healthy(ctx)) for s in SERVICES]
+    return [
+        Status(s.name, s.url(ctx), processes.pid(s.name), s.healthy(ctx)) for s in _enabled(ctx)
+    ]
+
+
+def _enabled(ctx: StackContext) -> list[Service]:
+    """The services these settings run (`down` stops whatever was started, enabled or not)."""
+    return [service for service in SERVICES if service.enabled(ctx)]
 
 
 def status_table(rows: list[Status]) -> Table:

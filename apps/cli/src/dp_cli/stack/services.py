@@ -16,6 +16,7 @@ from dp_cli.stack.base import (
     MissingTool,
     Service,
     StackContext,
+    StateMismatch,
     as_service_user,
     http_ok,
     tcp_open,
@@ -23,6 +24,7 @@ from dp_cli.stack.base import (
 )
 from dp_cli.stack.openbao import mint_token, token_file, write_policies
 from dp_core.resources import Resources
+from dp_core.settings import kafka_brokers
 
 REDIS_MAXMEMORY = "384mb"  # as k8s/base/redis: its pod's limit is 512 MiB
 BUCKETS = ("dp-raw", "dp-staging", "dp-curated", "dp-quarantine", "dp-mlflow")
@@ -334,31 +336,47 @@ REDIS_EXPORTER = Service(
     healthy=lambda ctx: http_ok(f"{ctx.url('redis-exporter')}/health"),
 )
 
-# --- Kafka (KRaft, one node) -----------------------------------------------------------------
+# --- Kafka (KRaft: one node, or three with `kafka.brokers`) ----------------------------------
 
 KAFKA_JARS = Path(".cache/jars/kafka")
 
 
-def _kafka_properties(ctx: StackContext) -> Path:
+def _kafka_replication(ctx: StackContext) -> tuple[int, int]:
+    """Replication factor and min.insync.replicas: with three brokers an acknowledged write is
+    on two of them, so one can die (or restart) without losing it or refusing writes."""
+    replicas = min(ctx.settings.kafka.brokers, 3)
+    return replicas, 2 if replicas >= 3 else 1
+
+
+def _kafka_properties(ctx: StackContext, node: int) -> Path:
+    name = kafka_brokers(node)[-1]
+    controller = f"{name}-controller"
+    voters = ",".join(
+        f"{i}@127.0.0.1:{ctx.port(f'{broker}-controller')}"
+        for i, broker in enumerate(kafka_brokers(ctx.settings.kafka.brokers), start=1)
+    )
+    replicas, min_isr = _kafka_replication(ctx)
     props = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@127.0.0.1:{ctx.port('kafka-controller')}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{ctx.port('kafka')},CONTROLLER://127.0.0.1:{ctx.port('kafka-controller')}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ctx.port('kafka')}",
+        "node.id": str(node),
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://127.0.0.1:{ctx.port(name)},CONTROLLER://127.0.0.1:{ctx.port(controller)}",
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ctx.port(name)}",
         "controller.listener.names": "CONTROLLER",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(ctx.data("kafka")),
+        "log.dirs": str(ctx.data(name)),
         "num.partitions": "3",
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(min_isr),
+        "offsets.topic.replication.factor": str(replicas),
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(min_isr),
+        "share.coordinator.state.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.min.isr": str(min_isr),
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
     }
-    path = ctx.root / "kafka.properties"
+    path = ctx.root / f"{name}.properties"
     path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
     return path
 
@@ -383,15 +401,43 @@ def _java(ctx: StackContext, main: str, *args: str) -> list[str]:
     ]
 
 
-def _kafka_prepare(ctx: StackContext) -> None:
+def _kafka_cluster_id(ctx: StackContext) -> str:
+    """One id for every node of the stack's cluster, made once."""
+    path = ctx.root / "kafka-cluster-id"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+    return path.read_text().strip()
+
+
+def _kafka_prepare(ctx: StackContext, node: int) -> None:
+    """Format the node's log directory once, for the quorum of `kafka.brokers` nodes (recorded
+    beside it: a quorum cannot change under formatted data)."""
     import subprocess
 
-    properties = _kafka_properties(ctx)
-    if (ctx.data("kafka") / "meta.properties").exists():
+    properties = _kafka_properties(ctx, node)
+    data = ctx.data(kafka_brokers(node)[-1])
+    quorum = ctx.root / "kafka-brokers"
+    brokers = ctx.settings.kafka.brokers
+    if (data / "meta.properties").exists():
+        formatted = int(quorum.read_text()) if quorum.exists() else 1
+        if formatted != brokers:
+            raise StateMismatch(
+                f"Kafka's data under {data.parent} was formatted for {formatted} broker(s) and "
+                f"kafka.brokers is {brokers}: `dp stack down` and remove {data.parent}/kafka* "
+                f"(the topics' messages), or keep kafka.brokers at {formatted}"
+            )
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    quorum.write_text(str(brokers))
     subprocess.run(
-        _java(ctx, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)),
+        _java(
+            ctx,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            _kafka_cluster_id(ctx),
+            "-c",
+            str(properties),
+        ),
         check=True,
         capture_output=True,
     )
@@ -401,25 +447,49 @@ def _kafka_topics(ctx: StackContext) -> None:
     from kafka.admin import NewTopic
 
     kafka = ctx.settings.kafka
+    replicas, min_isr = _kafka_replication(ctx)
     with Resources(ctx.settings) as resources:
         existing = set(resources.kafka_admin.list_topics())
         wanted = [kafka.transactions_topic, kafka.dlq_topic, kafka.predictions_topic]
         missing = [
-            NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted if t not in existing
+            NewTopic(
+                t,
+                num_partitions=3,
+                replication_factor=replicas,
+                topic_configs={"min.insync.replicas": str(min_isr)},
+            )
+            for t in wanted
+            if t not in existing
         ]
         if missing:
             resources.kafka_admin.create_topics(missing)
 
 
-KAFKA = Service(
-    name="kafka",
-    url=lambda ctx: ctx.url("kafka"),
-    command=lambda ctx: _java(ctx, "kafka.Kafka", str(_kafka_properties(ctx))),
-    healthy=lambda ctx: tcp_open(ctx.port("kafka")),
-    prepare=_kafka_prepare,
-    bootstrap=_kafka_topics,
-    start_timeout_s=90,
-)
+def _kafka_node_healthy(ctx: StackContext, node: int) -> bool:
+    """A node's broker listener opens once a quorum of controllers elected a leader, so all but
+    the last node are up when their controller listens; the last when every broker does."""
+    brokers = kafka_brokers(ctx.settings.kafka.brokers)
+    if node < len(brokers):
+        return tcp_open(ctx.port(f"{brokers[node - 1]}-controller"))
+    return all(tcp_open(ctx.port(broker)) for broker in brokers)
+
+
+def kafka_node(node: int) -> Service:
+    """Broker (and controller) `node` of the stack's cluster; the last one up creates the topics."""
+    name = kafka_brokers(node)[-1]
+    return Service(
+        name=name,
+        url=lambda ctx: ctx.url(name),
+        command=lambda ctx: _java(ctx, "kafka.Kafka", str(_kafka_properties(ctx, node))),
+        healthy=lambda ctx: _kafka_node_healthy(ctx, node),
+        enabled=lambda ctx: ctx.settings.kafka.brokers >= node,
+        prepare=lambda ctx: _kafka_prepare(ctx, node),
+        bootstrap=lambda ctx: _kafka_topics(ctx) if node == ctx.settings.kafka.brokers else None,
+        start_timeout_s=90,
+    )
+
+
+KAFKA_NODES = tuple(kafka_node(node) for node in (1, 2, 3))
 
 # --- MLflow ----------------------------------------------------------------------------------
 
@@ -526,7 +596,7 @@ SERVICES = (
     POSTGRES_EXPORTER,
     REDIS,
     REDIS_EXPORTER,
-    KAFKA,
+    *KAFKA_NODES,
     MLFLOW,
     ALERTMANAGER,
     PROMETHEUS,
