@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
+from dp_core.settings import kafka_brokers
 from e2e.target import Target
 
 pytestmark = pytest.mark.requires("kafka", "api")
@@ -90,7 +91,9 @@ def test_api_answers_and_counts_drops_while_kafka_is_down(
 ) -> None:
     api, headers = target.endpoint("api"), target.api_headers()
     before = _dropped(api)
-    target.stop("kafka")
+    brokers = kafka_brokers(target.settings().kafka.brokers)  # down means every broker
+    for broker in reversed(brokers):
+        target.stop(broker)
     try:
         for _ in range(3):
             answer = httpx.post(f"{api}/v1/predict", json=_body(flow), headers=headers, timeout=10)
@@ -100,4 +103,5 @@ def test_api_answers_and_counts_drops_while_kafka_is_down(
             time.sleep(1)
         assert _dropped(api) >= before + 3
     finally:
-        target.start("kafka")
+        for broker in brokers:
+            target.start(broker)
