@@ -43,6 +43,9 @@ THIRD_PARTY = {
     "postgres",
     "prom/prometheus",
     "redis",
+    # The stores' exporters (sidecars of redis and postgres).
+    "oliver006/redis_exporter",
+    "quay.io/prometheuscommunity/postgres-exporter",
 }
 DP = re.compile(r"(?:^|[\s;&|(])dp\s+([a-z][a-z-]*)")
 
