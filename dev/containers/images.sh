@@ -22,7 +22,7 @@ build_args=()
 ca_bundle="${DP_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 [ -s "$ca_bundle" ] && build_args+=(--secret "id=ca_bundle,src=$ca_bundle")
 
-# Storage that is short stops the build here, with the numbers (a cold build writes ~12 GB).
+# Storage that is short stops the build here, with the numbers (a cold build wrote 14 GB here).
 storage="$(engine info --format '{{.Store.GraphRoot}}')"
 free_gb=$(($(df --output=avail -k "$storage" | tail -1) / 1024 / 1024))
 echo "engine storage $storage: $free_gb GB free"
