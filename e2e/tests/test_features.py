@@ -65,7 +65,7 @@ def test_offline_retrieval_is_point_in_time(curated: pd.DataFrame, resources: Re
     events = pd.DataFrame(
         {"customer_id": [customer], "event_timestamp": [third["event_timestamp"]]}
     )
-    row = training_set(resources.feature_store, events).iloc[0]
+    row = training_set(resources.feature_store, events, batch_rows=1_000).iloc[0]
     # As of just before the third transaction, the state is the one after the second.
     assert row["last_txn_at"] == pytest.approx(second["last_txn_at"])
     assert row["txn_count_7d"] == second["txn_count_7d"]

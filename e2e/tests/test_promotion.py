@@ -75,7 +75,7 @@ def models(flow: dict[str, Any], resources: Resources) -> Models:
     from dp_training.data import load_dataset
     from dp_training.train import NUM_ROUNDS, PARAMS
 
-    data = load_dataset(resources.store, resources.feature_store)
+    data = load_dataset(resources)
     name = resources.settings.mlflow.model_name
     champion = str(resources.mlflow.get_model_version_by_alias(name, "champion").version)
     good = lgb.train(

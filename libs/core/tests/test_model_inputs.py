@@ -47,3 +47,14 @@ def test_cold_start_inputs_are_documented_defaults() -> None:
     assert row["txn_count_1h"] == 0
     assert row["secs_since_last_txn"] == -1
     assert row["country"] == -1
+
+
+def test_slices_change_nothing_but_memory() -> None:
+    frame = pd.DataFrame(
+        [_row(**FEATURES), _row(country="ZZ"), _row(**FEATURES), _row(channel="pos")]
+    )
+    whole = build_inputs(frame)
+    assert whole.equals(build_inputs(frame, slice_rows=3))
+    assert [list(whole.iloc[i]) for i in range(4)] == [
+        list(build_inputs(frame.iloc[[i]]).iloc[0]) for i in range(4)
+    ]

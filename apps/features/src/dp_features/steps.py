@@ -55,13 +55,22 @@ def run_features(resources: Resources) -> FeaturesResult:
     return FeaturesResult(applied, start.isoformat(), end.isoformat(), customers.nunique().item())
 
 
-def training_set(store: FeatureStore, events: pd.DataFrame) -> pd.DataFrame:
+def training_set(store: FeatureStore, events: pd.DataFrame, batch_rows: int) -> pd.DataFrame:
     """Point-in-time-correct features for each event (customer_id, event_timestamp, …).
 
     Each event gets the customer's state as of just before it, so its own transaction never
-    leaks into its features; the event's other columns are passed through.
+    leaks into its features; the event's other columns are passed through. Feast's join pairs
+    each event with all of its customer's earlier states before keeping the latest, so its
+    memory grows with the events times the customers' histories; joining `batch_rows` events at
+    a time gives the same rows within a memory that no longer grows with the table.
     """
     entity_df = events.assign(event_timestamp=events["event_timestamp"] - AS_OF_OFFSET)
     service = store.get_feature_service(SERVICE)
-    frame = store.get_historical_features(entity_df=entity_df, features=service).to_df()
+    frames = [
+        store.get_historical_features(
+            entity_df=entity_df.iloc[start : start + batch_rows], features=service
+        ).to_df()
+        for start in range(0, max(len(entity_df), 1), batch_rows)
+    ]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return frame.assign(event_timestamp=frame["event_timestamp"] + AS_OF_OFFSET)

@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
-from feast import FeatureStore
 
 from dp_core.model_inputs import build_inputs
-from dp_core.storage import ObjectStore, Zone
+from dp_core.resources import Resources
+from dp_core.storage import Zone
 from dp_features.steps import training_set
 
 EVENT_COLUMNS = ["transaction_id", "customer_id", "event_timestamp", "amount", "channel", "country"]
@@ -32,12 +32,15 @@ class Dataset:
         return digest.hexdigest()[:16]
 
 
-def load_dataset(store: ObjectStore, features: FeatureStore) -> Dataset:
+def load_dataset(resources: Resources) -> Dataset:
     """Events from staging joined with features as of just before each, the last 20% held out."""
+    store = resources.store
     events = store.read_parquet(
         store.uri(Zone.STAGING, "transactions"), columns=[*EVENT_COLUMNS, LABEL]
     )
-    frame = training_set(features, events)
+    frame = training_set(
+        resources.feature_store, events, resources.settings.feast.historical_batch_rows
+    )
     frame = frame.sort_values(["event_timestamp", "transaction_id"]).reset_index(drop=True)
     inputs, labels = build_inputs(frame), frame[LABEL].astype("int32")
     cut = int(len(frame) * (1 - HOLDOUT_FRACTION))

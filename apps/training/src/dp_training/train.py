@@ -86,7 +86,7 @@ def train(resources: Resources) -> TrainResult:
     """Train, log, register and (if it wins) promote one model version."""
     settings = resources.settings.mlflow
     client = resources.mlflow
-    data = load_dataset(resources.store, resources.feature_store)
+    data = load_dataset(resources)
     fingerprint = data.fingerprint(json.dumps({**PARAMS, "rounds": NUM_ROUNDS}, sort_keys=True))
 
     existing = version_with_fingerprint(client, settings.model_name, fingerprint)

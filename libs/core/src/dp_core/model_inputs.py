@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from dp_core.domain import CHANNELS, COUNTRIES
@@ -61,12 +62,21 @@ def input_row(
     ]
 
 
-def build_inputs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns: amount, channel, country, event_timestamp (UTC) and the feature view's features."""
+def build_inputs(frame: pd.DataFrame, slice_rows: int = 100_000) -> pd.DataFrame:
+    """Columns: amount, channel, country, event_timestamp (UTC) and the feature view's features.
+
+    Rows go through `input_row` as dicts, `slice_rows` at a time, so Python objects never
+    outgrow a slice however long the frame.
+    """
     when = pd.to_datetime(frame["event_timestamp"], utc=True)
-    records = cast(list[dict[str, Any]], frame.drop(columns=["event_timestamp"]).to_dict("records"))
-    rows = [
-        input_row(float(r["amount"]), r["channel"], r["country"], t.to_pydatetime(), r)
-        for r, t in zip(records, when, strict=True)
-    ]
-    return pd.DataFrame(rows, columns=list(INPUTS), index=frame.index, dtype="float64")
+    features = frame.drop(columns=["event_timestamp"])
+    blocks = [np.empty((0, len(INPUTS)))]
+    for start in range(0, len(frame), slice_rows):
+        part = slice(start, start + slice_rows)
+        records = cast(list[dict[str, Any]], features.iloc[part].to_dict("records"))
+        rows = [
+            input_row(float(r["amount"]), r["channel"], r["country"], t.to_pydatetime(), r)
+            for r, t in zip(records, when.iloc[part], strict=True)
+        ]
+        blocks.append(np.array(rows, dtype="float64"))
+    return pd.DataFrame(np.vstack(blocks), columns=list(INPUTS), index=frame.index)

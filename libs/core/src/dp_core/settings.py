@@ -141,6 +141,13 @@ class FeastSettings(Section):
     online_store: dict[str, Any] = Field(
         default_factory=dict, description="Feast online store config; empty: derived from type."
     )
+    historical_batch_rows: int = Field(
+        default=250_000,
+        ge=1_000,
+        description="Events per point-in-time join of the training set: Feast's join pairs each "
+        "event with all its customer's earlier states, so it runs in batches to keep its memory "
+        "bounded whatever the rows.",
+    )
     redis_user: str = Field(
         default="",
         description="The Redis ACL user this process connects as (`reader` or `writer`); its "

@@ -56,7 +56,7 @@ def quality(candidate: Candidate) -> GateResult:
 
     resources = candidate.resources
     registry, tolerance = resources.settings.mlflow, resources.settings.promotion.max_metric_drop
-    data = load_dataset(resources.store, resources.feature_store)
+    data = load_dataset(resources)
     rows = data.holdout_x.to_numpy(dtype="float64")
 
     def measured(version: str) -> dict[str, float]:
