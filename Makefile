@@ -98,6 +98,11 @@ bench: stack-setup ## Serving path against this machine's limit, freshness, make
 	$(STACK) run -- bash -c \
 	  'dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack python -m bench.run'
 
+.PHONY: profile
+profile: stack-setup ## Where the API's CPU goes per prediction: py-spy under wrk, CPU ms per request (reports/profile-api.json)
+	$(STACK) run -- bash -c \
+	  'dp --target stack run --rows 40000 --days 14 && DP_TARGET=stack python -m bench.profile $(PROFILE_ARGS)'
+
 .PHONY: bench-scale
 bench-scale: stack-setup ## Batch flow time and memory at 200 k, 1 M, 5 M rows (+ executors): reports/scale.json, docs/images/scale.png
 	$(STACK) run -- bash -c 'DP_TARGET=stack python -m bench.scale $(SCALE_ARGS)'
