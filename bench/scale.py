@@ -18,6 +18,7 @@ import platform
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,25 @@ def exponents(runs: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def segment_exponents(runs: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per pair of consecutive sizes, each step's local exponent: where the fit over all sizes
+    averages a fixed-cost start with a data-bound end, the last pair shows the end."""
+    sizes = sorted(int(r) for r in runs)
+    return {
+        f"{small}-{large}": {
+            step: round(
+                float(
+                    np.log(runs[str(large)][step]["seconds"] / runs[str(small)][step]["seconds"])
+                    / np.log(large / small)
+                ),
+                3,
+            )
+            for step in STEPS
+        }
+        for small, large in pairwise(sizes)
+    }
+
+
 def plot(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -151,6 +171,9 @@ def main() -> int:
         master = f"local-cluster[{n},1,1024]"
         result["series"][master] = series(args.executor_rows, args.days, master, log)
     result["exponents"] = {name: exponents(runs) for name, runs in result["series"].items()}
+    result["segment_exponents"] = {
+        name: segment_exponents(runs) for name, runs in result["series"].items()
+    }
     result["goal_exponent"] = GOAL_EXPONENT
     result["steps_over_goal"] = {
         name: [s for s, b in by_step.items() if b is not None and b > GOAL_EXPONENT]
