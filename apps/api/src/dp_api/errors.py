@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from dp_api.auth import Forbidden, Unauthenticated
-from dp_api.deps import get_deps
+from dp_api.deps import deps_of
 from dp_api.request_ids import current_request_id
 from dp_api.schemas import Problem
 from dp_core.inference import ModelRejected, ModelUnavailable
@@ -74,14 +74,14 @@ def install(app: FastAPI) -> None:
     """Register the handlers; each counts its error kind."""
 
     def answer(request: Request, status: int, error: str, detail: str) -> JSONResponse:
-        get_deps(request).metrics.errors.labels(error).inc()
+        deps_of(request).metrics.errors.labels(error).inc()
         if status >= 500:  # what on-call looks for; the line carries the request's id
             log.warning("dependency_unavailable", error=error, detail=detail)
         return problem(status, error, detail)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        get_deps(request).metrics.errors.labels("invalid_request").inc()
+        deps_of(request).metrics.errors.labels("invalid_request").inc()
         errors: list[dict[str, object]] = [
             {"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
             for e in exc.errors()
