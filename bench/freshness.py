@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 
 from dp_core.kafka import JsonProducer
-from dp_core.settings import KafkaSettings
+from dp_core.resources import Resources
 
 QUESTION = {
     "merchant_id": "m-1",
@@ -22,7 +22,7 @@ QUESTION = {
 
 
 def measure_freshness(
-    kafka: KafkaSettings,
+    resources: Resources,
     api_url: str,
     headers: dict[str, str],
     events: int = 20,
@@ -32,7 +32,8 @@ def measure_freshness(
     its `txn_count_1h` counts it, timed from the producer's send call. p50 and p95 are over
     `events` events after a first one, whose delay (a stream job just restarted compiles its
     plans then: ~12 s) is reported apart."""
-    producer = JsonProducer(kafka)
+    producer = JsonProducer(resources.kafka)
+    topic = resources.settings.kafka.transactions_topic
     customer = f"c-fresh-{uuid.uuid4().hex[:8]}"
     delays = []
     with httpx.Client(base_url=api_url, timeout=5, headers=headers) as api:
@@ -51,7 +52,7 @@ def measure_freshness(
                 "is_fraud": 0,
             }
             sent = time.monotonic()  # from the send call: the producer's batching counts too
-            producer.send(kafka.transactions_topic, customer, event)
+            producer.send(topic, customer, event)
             producer.flush(timeout_s=10)
             question = {**QUESTION, "customer_id": customer}
             while _count_seen(api, question) != i + 1:

@@ -194,9 +194,8 @@ def main() -> int:
         raise SystemExit("run with DP_TARGET=stack (make bench does)")
     targets = endpoints(settings)
     api_url = settings.endpoints.url("api")
-    headers = api_headers(
-        Resources(settings)
-    )  # the dev key: every server here ignores it but the API
+    resources = Resources(settings)
+    headers = api_headers(resources)  # the dev key: every server here ignores it but the API
     ceiling = subprocess.Popen([sys.executable, "-m", "bench.ceiling", "--port", str(CEILING_PORT)])
     try:
         time.sleep(3)
@@ -240,7 +239,7 @@ def main() -> int:
     result["fixed_rate"]["predict_p99_ms_at_rate"] = fixed["predict"]["p99_ms"]
     console.print("streaming freshness")
     result["freshness"] = rounds(
-        args.rounds, lambda: measure_freshness(settings.kafka, api_url, headers)
+        args.rounds, lambda: measure_freshness(resources, api_url, headers)
     )
     result["freshness"]["freshness_p95_s"] = result["freshness"]["p95_s"]
     console.print("embedded make run")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_network_flows import OVERLAYS
+from tests.test_network_flows import OVERLAYS, REPO
 
 ROOT_HOLDERS = {"openbao", "openbao-seed"}
 ROLE = "DP_SECRETS__KUBERNETES_ROLE"
@@ -60,3 +60,31 @@ def test_a_workload_with_a_role_logs_in_as_its_own_service_account(overlay: str)
     serving = templates(docs)["serving"]
     assert serving["serviceAccountName"] == "serving"
     assert accounts["serving"]["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("overlay", ["kind", "oci"])
+def test_a_workload_that_reaches_kafka_logs_in_as_its_own_scram_user(overlay: str) -> None:
+    """The workloads the network policies let reach Kafka's clients' port are exactly those with a
+    SCRAM user of their own name; only the brokers, the topics Job and OpenBao's seed (for the
+    operator's `dp`, which holds the root token) read the admin password."""
+    pods = templates(OVERLAYS[overlay]())
+    users = {
+        name: next((e["value"] for e in env(pod) if e["name"] == "DP_KAFKA__USER"), None)
+        for name, pod in pods.items()
+    }
+    assert {n: u for n, u in users.items() if u} == {"api": "api", "stream": "stream"}
+    admins = {
+        name
+        for name, pod in pods.items()
+        if any(
+            e.get("valueFrom", {}).get("secretKeyRef", {}).get("key") == "kafka-admin-password"
+            for e in env(pod)
+        )
+    }
+    assert admins == {"kafka", "kafka-topics", "openbao-seed"}
+    policies = REPO / "k8s/base/openbao/policies"
+    for workload in ("api", "stream"):
+        text = (policies / f"{workload}.hcl").read_text()
+        assert f'path "secret/data/kafka/{workload}"' in text
+        others = {"admin", "api", "stream"} - {workload}
+        assert not any(f"secret/data/kafka/{other}" in text for other in others), workload

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
 from dp_core.settings import kafka_brokers
 from e2e.target import Target
@@ -34,8 +33,7 @@ def _body(flow: dict[str, Any]) -> dict[str, Any]:
 def _consumer(resources: Resources) -> KafkaConsumer:
     kafka = resources.settings.kafka
     consumer = KafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers,
-        api_version=API_VERSION,
+        **resources.kafka.kafka_python(),
         value_deserializer=lambda raw: json.loads(raw),
         consumer_timeout_ms=1_000,
     )

@@ -15,11 +15,20 @@ from e2e.target import Target
 pytestmark = pytest.mark.requires("services")
 # What each workload needs (docs/security.md), written here, not read from the policies.
 NEEDS = {
-    "api": {"s3", "postgres", "api-keys", "redis/reader"},
-    "stream": {"s3", "postgres", "redis/writer"},
+    "api": {"s3", "postgres", "api-keys", "redis/reader", "kafka/api"},
+    "stream": {"s3", "postgres", "redis/writer", "kafka/stream"},
     "serving": set(),
 }
-SECRETS = {"s3", "postgres", "api-keys", "redis/reader", "redis/writer"}
+SECRETS = {
+    "s3",
+    "postgres",
+    "api-keys",
+    "redis/reader",
+    "redis/writer",
+    "kafka/admin",
+    "kafka/api",
+    "kafka/stream",
+}
 
 
 def _client(target: Target, token: str) -> hvac.Client:

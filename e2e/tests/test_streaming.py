@@ -25,7 +25,6 @@ from confluent_kafka.admin import AdminClient, ClusterMetadata, ConfigResource
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.freshness import measure_freshness
-from dp_core.kafka import API_VERSION
 from dp_core.resources import Resources
 from dp_core.storage import Zone
 from dp_features.repo import FEATURES, feature_refs
@@ -46,11 +45,7 @@ class Topic:
     """Reads a topic from where it ends now: (key, value, headers) per message."""
 
     def __init__(self, resources: Resources, topic: str) -> None:
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=resources.settings.kafka.bootstrap_servers,
-            api_version=API_VERSION,
-            consumer_timeout_ms=1_000,
-        )
+        self.consumer = KafkaConsumer(**resources.kafka.kafka_python(), consumer_timeout_ms=1_000)
         partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic)]
         self.consumer.assign(partitions)
         self.consumer.seek_to_end()
@@ -166,7 +161,7 @@ def _message(transaction_id: str, customer: str, at: datetime, amount: float) ->
 
 def _send(resources: Resources, messages: list[dict[str, Any]]) -> None:
     kafka = resources.settings.kafka
-    producer = Producer({"bootstrap.servers": kafka.bootstrap_servers, "acks": "all"})
+    producer = Producer({**resources.kafka.librdkafka(), "acks": "all"})
     for m in messages:
         producer.produce(kafka.transactions_topic, key=m["customer_id"], value=json.dumps(m))
     assert producer.flush(30) == 0
@@ -381,9 +376,7 @@ def test_freshness_of_online_features(
     flow: dict[str, Any], target: Target, resources: Resources
 ) -> None:
     """Produce one event at a time and poll the API until its features reflect it."""
-    report = measure_freshness(
-        resources.settings.kafka, target.endpoint("api"), target.api_headers(), events=20
-    )
+    report = measure_freshness(resources, target.endpoint("api"), target.api_headers(), events=20)
     out = Path("reports")
     out.mkdir(exist_ok=True)
     (out / "freshness.json").write_text(json.dumps(report, indent=2))
@@ -397,7 +390,7 @@ BROKER_SERVICES = {1: "kafka", 2: "kafka-2", 3: "kafka-3"}  # node.id → the st
 
 
 def _cluster(resources: Resources) -> tuple[AdminClient, ClusterMetadata]:
-    admin = AdminClient({"bootstrap.servers": resources.settings.kafka.bootstrap_servers})
+    admin = AdminClient(resources.kafka.librdkafka())
     return admin, admin.list_topics(timeout=10)
 
 

@@ -1,5 +1,6 @@
-# api: Redis as `reader`; Feast's SQL registry (postgres) and the offline engine's S3 keys, read at start, and its
-# clients' keys (api-keys), re-read every minute.
+# api: Redis as `reader`, Kafka as `api` (publishes predictions); Feast's SQL registry (postgres)
+# and the offline engine's S3 keys, read at start, and its clients' keys (api-keys), re-read every
+# minute.
 path "secret/data/s3" {
   capabilities = ["read"]
 }
@@ -10,5 +11,8 @@ path "secret/data/api-keys" {
   capabilities = ["read"]
 }
 path "secret/data/redis/reader" {
+  capabilities = ["read"]
+}
+path "secret/data/kafka/api" {
   capabilities = ["read"]
 }

@@ -1,4 +1,5 @@
-# stream: Redis as `writer`; the raw zone (S3) and Feast's SQL registry (postgres) for its pushes.
+# stream: Redis as `writer`, Kafka as `stream` (reads transactions, writes dead letters); the raw
+# zone (S3) and Feast's SQL registry (postgres) for its pushes.
 path "secret/data/s3" {
   capabilities = ["read"]
 }
@@ -6,5 +7,8 @@ path "secret/data/postgres" {
   capabilities = ["read"]
 }
 path "secret/data/redis/writer" {
+  capabilities = ["read"]
+}
+path "secret/data/kafka/stream" {
   capabilities = ["read"]
 }

@@ -1,4 +1,5 @@
-"""Kafka producers from settings: one configuration (acks=all, idempotent) for every writer.
+"""Kafka from settings: who this process is to the brokers (SASL/SCRAM), and one producer
+configuration (acks=all, idempotent) for every writer.
 
 librdkafka (confluent-kafka) batches, sends and retries in native threads: `send` costs the caller
 microseconds and the GIL is never held while waiting on a broker. A Python-thread producer
@@ -9,15 +10,90 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from dp_core.settings import KafkaSettings
 
+if TYPE_CHECKING:
+    from dp_core.secrets import SecretStore
+
 # kafka-python (the e2e suite's plain consumer and the stack's topic admin) probes the broker
 # version for 30 s unless told; our brokers are Kafka 4.x.
 API_VERSION = (3, 9)
+
+
+SCRAM = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True)
+class KafkaIdentity:
+    """Where the brokers are and who this process is to them, in each client library's terms:
+    librdkafka (producers, admin), kafka-python (plain consumers) and Spark's Kafka source."""
+
+    bootstrap_servers: str
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+
+    @property
+    def protocol(self) -> str:
+        if not self.username:
+            return "SSL" if self.tls else "PLAINTEXT"
+        return "SASL_SSL" if self.tls else "SASL_PLAINTEXT"
+
+    def librdkafka(self) -> dict[str, str | int | float | bool]:
+        config: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.protocol,
+        }
+        if self.username:
+            config |= {
+                "sasl.mechanisms": SCRAM,
+                "sasl.username": self.username,
+                "sasl.password": self.password,
+            }
+        return config
+
+    def kafka_python(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.protocol,
+            "api_version": API_VERSION,
+        }
+        if self.username:
+            config |= {
+                "sasl_mechanism": SCRAM,
+                "sasl_plain_username": self.username,
+                "sasl_plain_password": self.password,
+            }
+        return config
+
+    def spark(self) -> dict[str, str]:
+        """Options of Spark's Kafka source and sink (`kafka.`-prefixed client settings)."""
+        options = {
+            "kafka.bootstrap.servers": self.bootstrap_servers,
+            "kafka.security.protocol": self.protocol,
+        }
+        if self.username:
+            options |= {
+                "kafka.sasl.mechanism": SCRAM,
+                "kafka.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule"
+                f' required username="{self.username}" password="{self.password}";',
+            }
+        return options
+
+
+def kafka_identity(settings: KafkaSettings, secrets: SecretStore) -> KafkaIdentity:
+    """This process's identity: `kafka.user` and its password from the secret `kafka/<user>`."""
+    if not settings.user:
+        return KafkaIdentity(settings.bootstrap_servers, tls=settings.tls)
+    password = secrets.get(f"kafka/{settings.user}").get("password")
+    if not password:
+        raise ValueError(f"the secret kafka/{settings.user} has no 'password' for Kafka's SCRAM")
+    return KafkaIdentity(settings.bootstrap_servers, settings.user, password, settings.tls)
 
 
 class DeliveryFailed(RuntimeError):
@@ -29,13 +105,13 @@ class JsonProducer:
 
     def __init__(
         self,
-        settings: KafkaSettings,
+        identity: KafkaIdentity,
         on_delivered: Callable[[], None] | None = None,
         on_failed: Callable[[KafkaError], None] | None = None,
         **overrides: Any,
     ) -> None:
         config: dict[str, Any] = {
-            "bootstrap.servers": settings.bootstrap_servers,
+            **identity.librdkafka(),
             "acks": "all",
             "enable.idempotence": True,
             "linger.ms": 5,

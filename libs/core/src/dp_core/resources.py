@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from dp_core.kafka import API_VERSION, JsonProducer
+from dp_core.kafka import JsonProducer, KafkaIdentity, kafka_identity
 from dp_core.logs import get_logger
 from dp_core.secrets import SecretStore, build_secret_store
 from dp_core.settings import Settings, get_settings
 from dp_core.storage import ObjectStore
 
 if TYPE_CHECKING:
+    from confluent_kafka.admin import AdminClient
     from feast import FeatureStore
     from kafka import KafkaConsumer
-    from kafka.admin import KafkaAdminClient
     from mlflow import MlflowClient
     from pyspark.sql import SparkSession
 
@@ -168,9 +168,14 @@ class Resources:
 
         return OnlineFeatures(self.feature_store, view, features, entity_key, timeout_s)
 
+    @cached_property
+    def kafka(self) -> KafkaIdentity:
+        """The brokers and this process's SASL/SCRAM identity (`kafka.user`), for every client."""
+        return kafka_identity(self.settings.kafka, self.secrets)
+
     def kafka_producer(self, **overrides: Any) -> JsonProducer:
         """A new producer (acks=all, idempotent); flushed on close."""
-        producer = JsonProducer(self.settings.kafka, **overrides)
+        producer = JsonProducer(self.kafka, **overrides)
         self._closers.append(lambda: producer.flush(timeout_s=5))
         return producer
 
@@ -178,24 +183,16 @@ class Resources:
         """A new consumer of `topics` (kafka-python); closed on close."""
         from kafka import KafkaConsumer
 
-        consumer = KafkaConsumer(
-            *topics,
-            bootstrap_servers=self.settings.kafka.bootstrap_servers,
-            api_version=API_VERSION,
-            **config,
-        )
+        consumer = KafkaConsumer(*topics, **self.kafka.kafka_python(), **config)
         self._closers.append(consumer.close)
         return consumer
 
     @cached_property
-    def kafka_admin(self) -> KafkaAdminClient:
-        from kafka.admin import KafkaAdminClient
+    def kafka_admin(self) -> AdminClient:
+        """Kafka's admin client (librdkafka): topics, SCRAM users, ACLs."""
+        from confluent_kafka.admin import AdminClient
 
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.settings.kafka.bootstrap_servers, api_version=API_VERSION
-        )
-        self._closers.append(admin.close)
-        return admin
+        return AdminClient(self.kafka.librdkafka())
 
     def local_dir(self, *parts: str) -> str:
         """A folder under the state dir for process-local files (created on demand)."""

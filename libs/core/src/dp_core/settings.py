@@ -253,6 +253,16 @@ class KafkaSettings(Section):
         description="Brokers of the stack's KRaft cluster (each also a controller): 3 gives the "
         "topics replication factor 3 and min.insync.replicas 2. Clusters size their StatefulSet.",
     )
+    user: str = Field(
+        default="",
+        description="The SASL/SCRAM user this process connects as (`api`, `stream`, `admin`); "
+        "its password is the secret `kafka/<user>`. Empty: no authentication (a broker without "
+        "SASL; the embedded target uses no Kafka at all).",
+    )
+    tls: bool = Field(
+        default=False,
+        description="SASL over TLS (`SASL_SSL`) instead of over plain TCP (`SASL_PLAINTEXT`).",
+    )
     transactions_topic: str = "transactions"
     dlq_topic: str = "transactions.dlq"
     predictions_topic: str = "predictions"

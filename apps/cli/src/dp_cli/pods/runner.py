@@ -112,6 +112,10 @@ class Pods:
             f"redis-writer-password={creds.redis_writer_password}\n"
             f"redis-metrics-password={creds.redis_metrics_password}\n"
             f"postgres-metrics-password={creds.postgres_metrics_password}\n"
+            f"kafka-admin-password={creds.kafka_admin_password}\n"
+            f"kafka-controller-password={creds.kafka_controller_password}\n"
+            f"kafka-api-password={creds.kafka_api_password}\n"
+            f"kafka-stream-password={creds.kafka_stream_password}\n"
         )
         rendered = subprocess.run(
             ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=True

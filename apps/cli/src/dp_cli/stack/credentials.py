@@ -26,6 +26,12 @@ class Credentials:
     # The stores' exporters: Redis's `metrics` user, Postgres's `metrics` role (pg_monitor).
     redis_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     postgres_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Kafka's SASL users: `admin` (super user: the brokers, topics, the operator's `dp`), one per
+    # workload that talks to Kafka; `controller` is the brokers' own login to the KRaft quorum.
+    kafka_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    kafka_controller_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    kafka_api_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    kafka_stream_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     airflow_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     airflow_db_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     airflow_fernet_key: str = field(
@@ -44,6 +50,10 @@ class Credentials:
             # Redis ACL users: the API reads, materialisation and the stream write.
             "redis/reader": {"password": self.redis_reader_password},
             "redis/writer": {"password": self.redis_writer_password},
+            # Kafka SCRAM users (ACLs in k8s/base/kafka/acls.txt).
+            "kafka/admin": {"password": self.kafka_admin_password},
+            "kafka/api": {"password": self.kafka_api_password},
+            "kafka/stream": {"password": self.kafka_stream_password},
             # Airflow's runtime: its admin user, its database user, its own keys.
             "airflow": {
                 "admin_password": self.airflow_admin_password,

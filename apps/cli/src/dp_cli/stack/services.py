@@ -22,7 +22,10 @@ from dp_cli.stack.base import (
     tcp_open,
     tool,
 )
+from dp_cli.stack.credentials import Credentials
+from dp_cli.stack.kafka_access import apply_kafka_access, read_acls
 from dp_cli.stack.openbao import mint_token, token_file, write_policies
+from dp_core.kafka import SCRAM
 from dp_core.resources import Resources
 from dp_core.settings import kafka_brokers
 
@@ -361,6 +364,7 @@ def mount_point(path: Path) -> Path:
 # --- Kafka (KRaft: one node, or three with `kafka.brokers`) ----------------------------------
 
 KAFKA_JARS = Path(".cache/jars/kafka")
+KAFKA_ACLS = Path("k8s/base/kafka/acls.txt")
 
 
 def _kafka_replication(ctx: StackContext) -> tuple[int, int]:
@@ -382,10 +386,11 @@ def _kafka_properties(ctx: StackContext, node: int) -> Path:
         "process.roles": "broker,controller",
         "node.id": str(node),
         "controller.quorum.voters": voters,
-        "listeners": f"PLAINTEXT://127.0.0.1:{ctx.port(name)},CONTROLLER://127.0.0.1:{ctx.port(controller)}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ctx.port(name)}",
+        "listeners": f"BROKER://127.0.0.1:{ctx.port(name)},CONTROLLER://127.0.0.1:{ctx.port(controller)}",
+        "advertised.listeners": f"BROKER://127.0.0.1:{ctx.port(name)}",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": "BROKER",
+        **_kafka_auth_properties(ctx.creds),
         "log.dirs": str(ctx.data(name)),
         "num.partitions": "3",
         "default.replication.factor": str(replicas),
@@ -399,8 +404,35 @@ def _kafka_properties(ctx: StackContext, node: int) -> Path:
         "auto.create.topics.enable": "false",
     }
     path = ctx.root / f"{name}.properties"
+    path.touch(mode=0o600)  # it holds the brokers' own passwords
+    path.chmod(0o600)
     path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
     return path
+
+
+def _kafka_auth_properties(creds: Credentials) -> dict[str, str]:
+    """Every client authenticates (SASL/SCRAM on the broker listener, users in KRaft's metadata)
+    and is authorised by ACLs; the brokers reach the quorum as `controller` (SASL/PLAIN: KRaft's
+    controllers cannot read SCRAM users, which live in the metadata they serve)."""
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule required"
+    controller = creds.kafka_controller_password
+    return {
+        "listener.security.protocol.map": "BROKER:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": SCRAM,
+        "sasl.mechanism.inter.broker.protocol": SCRAM,
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.broker.scram-sha-512.sasl.jaas.config": (
+            f'{scram} username="admin" password="{creds.kafka_admin_password}";'
+        ),
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            f'{plain} username="controller" password="{controller}" user_controller="{controller}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": "User:admin;User:controller",
+        "allow.everyone.if.no.acl.found": "false",
+    }
 
 
 def _kafka_classpath(ctx: StackContext) -> str:
@@ -442,6 +474,12 @@ def _kafka_prepare(ctx: StackContext, node: int) -> None:
     brokers = ctx.settings.kafka.brokers
     if (data / "meta.properties").exists():
         formatted = int(quorum.read_text()) if quorum.exists() else 1
+        if not (ctx.root / "kafka-scram").exists():
+            raise StateMismatch(
+                f"Kafka's data under {data.parent} was formatted before its clients had to "
+                "authenticate (SASL/SCRAM): `dp stack down` and remove "
+                f"{data.parent}/kafka* (the topics' messages)"
+            )
         if formatted != brokers:
             raise StateMismatch(
                 f"Kafka's data under {data.parent} was formatted for {formatted} broker(s) and "
@@ -459,32 +497,42 @@ def _kafka_prepare(ctx: StackContext, node: int) -> None:
             _kafka_cluster_id(ctx),
             "-c",
             str(properties),
+            # The brokers' own SCRAM user must exist before they start; the others are added by
+            # the bootstrap (and re-set there at every start: a changed password takes effect).
+            "--add-scram",
+            f"{SCRAM}=[name=admin,password={ctx.creds.kafka_admin_password}]",
         ),
         check=True,
         capture_output=True,
     )
+    (ctx.root / "kafka-scram").touch()
 
 
-def _kafka_topics(ctx: StackContext) -> None:
-    from kafka.admin import NewTopic
+def _kafka_bootstrap(ctx: StackContext) -> None:
+    """The platform's topics, the workloads' SCRAM users and their ACLs (as the kafka-topics
+    Job on clusters), through the admin client as `admin`."""
+    from confluent_kafka.admin import NewTopic
 
     kafka = ctx.settings.kafka
     replicas, min_isr = _kafka_replication(ctx)
     with Resources(ctx.settings) as resources:
-        existing = set(resources.kafka_admin.list_topics())
+        admin = resources.kafka_admin
+        existing = set(admin.list_topics(timeout=30).topics)
         wanted = [kafka.transactions_topic, kafka.dlq_topic, kafka.predictions_topic]
         missing = [
             NewTopic(
                 t,
                 num_partitions=3,
                 replication_factor=replicas,
-                topic_configs={"min.insync.replicas": str(min_isr)},
+                config={"min.insync.replicas": str(min_isr)},
             )
             for t in wanted
             if t not in existing
         ]
-        if missing:
-            resources.kafka_admin.create_topics(missing)
+        for future in admin.create_topics(missing).values() if missing else ():
+            future.result(timeout=30)
+        passwords = {"api": ctx.creds.kafka_api_password, "stream": ctx.creds.kafka_stream_password}
+        apply_kafka_access(admin, passwords, read_acls(ctx.repo / KAFKA_ACLS))
 
 
 def _kafka_node_healthy(ctx: StackContext, node: int) -> bool:
@@ -506,7 +554,7 @@ def kafka_node(node: int) -> Service:
         healthy=lambda ctx: _kafka_node_healthy(ctx, node),
         enabled=lambda ctx: ctx.settings.kafka.brokers >= node,
         prepare=lambda ctx: _kafka_prepare(ctx, node),
-        bootstrap=lambda ctx: _kafka_topics(ctx) if node == ctx.settings.kafka.brokers else None,
+        bootstrap=lambda ctx: _kafka_bootstrap(ctx) if node == ctx.settings.kafka.brokers else None,
         start_timeout_s=90,
     )
 
@@ -610,8 +658,10 @@ def dp_service(
 
 
 SERVING = dp_service("serving", "serve", "/v2/health/live")
-API = dp_service("api", "api", "/healthz", env={"DP_FEAST__REDIS_USER": "reader"})
-STREAM = dp_service("stream", "stream", "/healthz")
+API = dp_service(
+    "api", "api", "/healthz", env={"DP_FEAST__REDIS_USER": "reader", "DP_KAFKA__USER": "api"}
+)
+STREAM = dp_service("stream", "stream", "/healthz", env={"DP_KAFKA__USER": "stream"})
 
 SERVICES = (
     OPENBAO,

@@ -31,7 +31,7 @@ def run_stream(resources: Resources) -> None:
     )
     source = (
         spark.readStream.format("kafka")
-        .option("kafka.bootstrap.servers", kafka.bootstrap_servers)
+        .options(**resources.kafka.spark())
         .option("subscribe", kafka.transactions_topic)
         .option("startingOffsets", "earliest")
         .option("failOnDataLoss", str(kafka.stream_fail_on_data_loss).lower())
