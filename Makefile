@@ -126,11 +126,12 @@ CHECKOV_VERSION := 3.3.30
 KUSTOMIZE_VERSION := v5.7.1
 
 .PHONY: k8s-setup
-k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours) and kustomize (Go proxy)
+k8s-setup: setup ## Install checkov in its own venv (its pins clash with ours), kustomize and cert-manager's CRDs (Go proxy)
 	@test -x .cache/checkov/bin/checkov || { $(SYSTEM_PYTHON) -m venv .cache/checkov && \
 	  .cache/checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"; }
 	@test -x .cache/bin/kustomize || \
 	  GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@bash dev/k8s/fetch-crds.sh
 
 .PHONY: validate-k8s
 validate-k8s: k8s-setup stack-setup ## Render, schema-validate, policy-check, parity-check the manifests; promtool the alerts; evaluate the Tiltfile

@@ -136,6 +136,20 @@ def _reference(image: str) -> str:
     return f"{prefix}/{image}:{os.environ.get('DP_IMAGE_TAG', 'latest')}"
 
 
+def _openbao_ca(k8s: Any) -> tuple[list[Any], list[Any]]:
+    """Where OpenBao serves TLS from a private CA (oci), the CA's public half from the Secret
+    `DP_OPENBAO_CA_SECRET` names, mounted where the platform's settings expect it; else nothing."""
+    secret = os.environ.get("DP_OPENBAO_CA_SECRET")
+    if not secret:
+        return [], []
+    items = [k8s.V1KeyToPath(key="ca.crt", path="ca.crt")]
+    volume = k8s.V1Volume(
+        name="openbao-ca", secret=k8s.V1SecretVolumeSource(secret_name=secret, items=items)
+    )
+    mount = k8s.V1VolumeMount(name="openbao-ca", mount_path="/etc/openbao-ca", read_only=True)
+    return [volume], [mount]
+
+
 def _pod(task_id: str, args: list[str], **operator: Any) -> BaseOperator:
     """The step in a pod of its image, as the platform's own Jobs ran it: its workload's service
     account (its OpenBao role), the platform's settings, PSS restricted."""
@@ -144,6 +158,7 @@ def _pod(task_id: str, args: list[str], **operator: Any) -> BaseOperator:
 
     image = IMAGES[args[0]]
     workload, account = WORKLOADS[args[0]]
+    ca = _openbao_ca(k8s)
     return KubernetesPodOperator(
         task_id=task_id,
         name=f"dp-{task_id.replace('_', '-')}",
@@ -174,8 +189,8 @@ def _pod(task_id: str, args: list[str], **operator: Any) -> BaseOperator:
             read_only_root_filesystem=True,
             capabilities=k8s.V1Capabilities(drop=["ALL"]),
         ),
-        volumes=[k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource())],
-        volume_mounts=[k8s.V1VolumeMount(name="tmp", mount_path="/tmp")],
+        volumes=[k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource()), *ca[0]],
+        volume_mounts=[k8s.V1VolumeMount(name="tmp", mount_path="/tmp"), *ca[1]],
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "500m", "memory": "2Gi"}, limits={"cpu": "2", "memory": "4Gi"}
         ),

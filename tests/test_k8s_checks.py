@@ -47,6 +47,9 @@ def test_parity_allows_what_an_overlay_may_change() -> None:
     container["resources"] = {"requests": {"cpu": "500m"}}
     oci["spec"]["replicas"] = 2
     oci["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/arch": "arm64"}
+    # OpenBao's TLS: the CA's public half and the CLI's CA setting.
+    oci["spec"]["template"]["spec"]["volumes"].append({"name": "openbao-ca"})
+    container["env"].append({"name": "BAO_CACERT"})
     assert differences([deployment()], [oci]) == []
 
 

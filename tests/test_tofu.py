@@ -173,7 +173,11 @@ def test_only_the_load_balancer_and_the_admins_are_reachable_from_outside() -> N
         r'peer = "0\.0\.0\.0/0", protocol = "6", min = (\d+), max = (\d+) \}',
         text,
     )
-    assert open_ingress == [("users-to-lb", "lb", "443", "443")]
+    # HTTPS, and HTTP for ACME's HTTP-01 challenges (anything else there is redirected).
+    assert open_ingress == [
+        ("users-to-lb", "lb", "443", "443"),
+        ("users-to-lb-http", "lb", "80", "80"),
+    ]
     admins = named(parse(TOFU / "modules/network")["variable"])["admin_cidrs"]
     assert "0.0.0.0/0" in str(admins["validation"])  # refused by its validation
     nodes = resources(TOFU / "modules/network")[("oci_core_subnet", "nodes")]

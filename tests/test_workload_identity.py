@@ -88,3 +88,39 @@ def test_a_workload_that_reaches_kafka_logs_in_as_its_own_scram_user(overlay: st
         assert f'path "secret/data/kafka/{workload}"' in text
         others = {"admin", "api", "stream"} - {workload}
         assert not any(f"secret/data/kafka/{other}" in text for other in others), workload
+
+
+def test_on_oci_openbao_serves_tls_that_every_client_can_verify() -> None:
+    """OpenBao's listener has a certificate for the host the settings name; every workload that
+    logs in to it mounts the CA's public half (never its key) where the settings point."""
+    from urllib.parse import urlsplit
+
+    docs = OVERLAYS["oci"]()
+    settings = next(
+        d["data"] for d in docs if d["metadata"]["name"].startswith("platform-settings")
+    )
+    url = urlsplit(settings["DP_SECRETS__URL"])
+    assert url.scheme == "https"
+    config = next(
+        d["data"]["openbao.hcl"] for d in docs if d["metadata"]["name"].startswith("openbao-config")
+    )
+    assert "tls_disable" not in config
+    assert 'tls_cert_file   = "/openbao/tls/tls.crt"' in config
+    certificate = next(
+        d for d in docs if d["kind"] == "Certificate" and d["metadata"]["name"] == "openbao-tls"
+    )
+    assert url.hostname in certificate["spec"]["dnsNames"]
+    assert certificate["spec"]["issuerRef"]["name"] == "platform-ca"
+    ca_dir = settings["DP_SECRETS__CA_CERT"].rsplit("/", 1)[0]
+    for name, pod in templates(docs).items():
+        if not any(e["name"] == ROLE for e in env(pod)) and name != "openbao-seed":
+            continue
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        mounts = {m["mountPath"]: m["name"] for c in pod["containers"] for m in c["volumeMounts"]}
+        if name == "openbao-seed":  # the bao CLI: BAO_CACERT
+            ca_file = next(e["value"] for e in env(pod) if e["name"] == "BAO_CACERT")
+            mounted = volumes[mounts[ca_file.rsplit("/", 1)[0]]]
+        else:
+            mounted = volumes[mounts[ca_dir]]
+        assert mounted["secret"]["secretName"] == certificate["spec"]["secretName"], name
+        assert mounted["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}], name

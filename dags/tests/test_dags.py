@@ -148,3 +148,18 @@ def test_training_is_followed_by_the_promotion_gate(dagbag):
     model = dagbag("local").dags["fraud_model"]
     order = [t.task_id for t in model.topological_sort()]
     assert order == ["features", "train", "promote", "check_serving", "check_api"]
+
+
+def test_steps_trust_openbaos_private_ca_only_where_one_is_named(dagbag, monkeypatch):
+    """oci names the Secret holding OpenBao's CA; each step pod mounts its public half only,
+    where the platform's settings (DP_SECRETS__CA_CERT) look for it. Elsewhere: no such mount."""
+    tasks = {t.task_id: t for d in dagbag("kubernetes").dags.values() for t in d.tasks}
+    assert all(len(t.volumes) == 1 for t in tasks.values())  # /tmp only
+    monkeypatch.setenv("DP_OPENBAO_CA_SECRET", "openbao-tls")
+    tasks = {t.task_id: t for d in dagbag("kubernetes").dags.values() for t in d.tasks}
+    for task in tasks.values():
+        ca = next(v for v in task.volumes if v.name == "openbao-ca")
+        assert ca.secret.secret_name == "openbao-tls"
+        assert [(i.key, i.path) for i in ca.secret.items] == [("ca.crt", "ca.crt")]
+        mount = next(m for m in task.volume_mounts if m.name == "openbao-ca")
+        assert (mount.mount_path, mount.read_only) == ("/etc/openbao-ca", True)

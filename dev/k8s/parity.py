@@ -9,7 +9,19 @@ import re
 from typing import Any
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
-ALLOWED = ("replicas", "resources", "images", "storage class", "node selection", "service type")
+ALLOWED = (
+    "replicas",
+    "resources",
+    "images",
+    "storage class",
+    "node selection",
+    "service type",
+    "OpenBao's TLS",
+)
+# OpenBao serves TLS on oci only (kind runs its in-memory dev server): the certificate's volume and
+# the CLI's address and CA in its pod, the CA's public half in its clients' (apps/openbao/tls.yaml).
+OCI_TLS_VOLUMES = {"tls", "openbao-ca"}
+OCI_TLS_ENV = {"BAO_ADDR", "BAO_CACERT"}
 # The batch steps as Jobs and CronJobs exist on kind only (Tilt's manual resources, the pods
 # target); on oci Airflow starts the same steps as pods, so ArgoCD never syncs or re-runs them.
 KIND_ONLY_KINDS = {"Job", "CronJob"}
@@ -65,7 +77,7 @@ def differences(kind: list[dict[str, Any]], oci: list[dict[str, Any]]) -> list[s
     ]
     found += [f"{w}: only in oci" for w in sorted(set(right) - set(left))]
     for workload in sorted(set(left) & set(right)):
-        a, b = left[workload], right[workload]
+        a, b = left[workload], _without_tls(right[workload], left[workload])
         if a["volumes"] != b["volumes"]:
             found.append(f"{workload}: volumes {a['volumes']} ≠ {b['volumes']}")
         if set(a["containers"]) != set(b["containers"]):
@@ -78,3 +90,14 @@ def differences(kind: list[dict[str, Any]], oci: list[dict[str, Any]]) -> list[s
                 if value != b["containers"][name][key]:
                     found.append(f"{workload}/{name}: {key} {value} ≠ {b['containers'][name][key]}")
     return found
+
+
+def _without_tls(oci: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
+    """An oci workload's shape without what OpenBao's TLS adds to it (kind lacks it)."""
+    volumes = [v for v in oci["volumes"] if v not in OCI_TLS_VOLUMES or v in kind["volumes"]]
+    containers = {}
+    for name, container in oci["containers"].items():
+        known = kind["containers"].get(name, {}).get("env", [])
+        env = [e for e in container["env"] if e not in OCI_TLS_ENV or e in known]
+        containers[name] = {**container, "env": env}
+    return {"volumes": volumes, "containers": containers}

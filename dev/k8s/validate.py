@@ -2,7 +2,8 @@
 
 1. render both overlays, every oci Application, every component and the ArgoCD apps (kustomize);
 2. strict schema validation of every object for the Kubernetes version we target; custom
-   resources against their CRDs from ../shared/crds (unknown fields are errors), naming any kind
+   resources against their CRDs from ../shared/crds and .cache/crds (cert-manager's, fetched by
+   `make k8s-setup`; unknown fields are errors), naming any kind
    without a schema;
 3. policy checks (checkov, own venv) on the rendered overlays, components and Dockerfiles;
 4. kind ↔ oci parity outside an explicit allow-list, and the oci requests within the free tier;
@@ -53,6 +54,7 @@ def crds_dir() -> Path:
 
 
 CRDS = crds_dir()
+FETCHED_CRDS = REPO / ".cache" / "crds"  # make k8s-setup (dev/k8s/fetch-crds.sh)
 RENDER = REPO / "k8s" / ".render"
 CHECKOV = REPO / ".cache" / "checkov" / "bin" / "checkov"
 KUSTOMIZE = REPO / ".cache" / "bin" / "kustomize"
@@ -93,13 +95,15 @@ def renders() -> dict[str, Path]:
     targets["argocd"] = REPO / "argocd"
     targets["argocd apps"] = REPO / "argocd/apps"
     targets["argocd delivery"] = REPO / "argocd/delivery"
+    targets["argocd edge"] = REPO / "argocd/edge"
     return targets
 
 
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) → the CRD's openAPIV3Schema, made strict like the API server."""
     schemas = {}
-    for path in sorted(CRDS.rglob("*.yaml")) if CRDS.exists() else []:
+    found = [sorted(d.rglob("*.yaml")) for d in (CRDS, FETCHED_CRDS) if d.exists()]
+    for path in (p for paths in found for p in paths):
         for crd in yaml.safe_load_all(path.read_text()):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
@@ -207,7 +211,9 @@ def run() -> dict[str, Any]:
         for label, objs in rendered.items()
         for e in schema_errors(objs, crds, unchecked)
     ]
-    results["crd_schemas"] = sorted(f"{v} {k}" for v, k in crds) or f"none found in {CRDS}"
+    results["crd_schemas"] = (
+        sorted(f"{v} {k}" for v, k in crds) or f"none found in {CRDS} or {FETCHED_CRDS}"
+    )
     results["unchecked_kinds"] = sorted(unchecked)
 
     policy_dir = RENDER / "policy"

@@ -159,6 +159,9 @@ locals {
       { key = "api-to-kubelets", nsg = "endpoint", direction = "EGRESS", kind = "NETWORK_SECURITY_GROUP", peer = "nodes", protocol = "6", min = 10250, max = 10250 },
       { key = "api-to-oracle", nsg = "endpoint", direction = "EGRESS", kind = "SERVICE_CIDR_BLOCK", peer = "oracle", protocol = "6", min = 443, max = 443 },
       { key = "users-to-lb", nsg = "lb", direction = "INGRESS", kind = "CIDR_BLOCK", peer = "0.0.0.0/0", protocol = "6", min = 443, max = 443 },
+      # Plain HTTP only for Let's Encrypt's HTTP-01 challenges; every other request is redirected
+      # to HTTPS by the ingress controller (force-ssl-redirect).
+      { key = "users-to-lb-http", nsg = "lb", direction = "INGRESS", kind = "CIDR_BLOCK", peer = "0.0.0.0/0", protocol = "6", min = 80, max = 80 },
       { key = "lb-to-nodeports", nsg = "lb", direction = "EGRESS", kind = "NETWORK_SECURITY_GROUP", peer = "nodes", protocol = "6", min = 30000, max = 32767 },
       { key = "nodeports-from-lb", nsg = "nodes", direction = "INGRESS", kind = "NETWORK_SECURITY_GROUP", peer = "lb", protocol = "6", min = 30000, max = 32767 },
       { key = "kubelet-from-api", nsg = "nodes", direction = "INGRESS", kind = "NETWORK_SECURITY_GROUP", peer = "endpoint", protocol = "6", min = 10250, max = 10250 },

@@ -36,7 +36,8 @@ class OpenBaoSecretStore:
         import hvac
 
         self._settings = settings
-        self._client = hvac.Client(url=settings.url, token=_token(settings))
+        verify: bool | str = str(settings.ca_cert) if settings.ca_cert else True
+        self._client = hvac.Client(url=settings.url, token=_token(settings), verify=verify)
         if settings.auth == "kubernetes":
             jwt = SERVICE_ACCOUNT_TOKEN.read_text()
             self._client.auth.kubernetes.login(role=settings.kubernetes_role, jwt=jwt)
@@ -55,6 +56,11 @@ class OpenBaoSecretStore:
             ) from exc
         except hvac.exceptions.InvalidPath as exc:
             raise SecretError(f"OpenBao at {self._settings.url} has no secret '{path}'") from exc
+        except requests.exceptions.SSLError as exc:
+            raise SecretError(
+                f"OpenBao at {self._settings.url} presented a certificate this process does not "
+                f"trust: set secrets.ca_cert to the CA that signed it ({exc})"
+            ) from exc
         except requests.ConnectionError as exc:
             raise SecretError(f"OpenBao at {self._settings.url} is unreachable") from exc
         return {str(k): str(v) for k, v in answer["data"]["data"].items()}

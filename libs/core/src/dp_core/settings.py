@@ -318,6 +318,11 @@ class SecretsSettings(Section):
         default=None, description="Token auth: a file holding the token (BAO_TOKEN wins)."
     )
     kubernetes_role: str = "data-platform"
+    ca_cert: Path | None = Field(
+        default=None,
+        description="The CA certificate (PEM file) that signed OpenBao's, for an https URL "
+        "signed by a private CA (oci: cert-manager's platform CA); None: the system's CAs.",
+    )
 
 
 class Settings(BaseSettings):
