@@ -15,13 +15,14 @@ from e2e.target import Target
 pytestmark = pytest.mark.requires("services")
 # What each workload needs (docs/security.md), written here, not read from the policies.
 NEEDS = {
-    "api": {"s3", "postgres", "api-keys", "redis/reader", "kafka/api"},
-    "stream": {"s3", "postgres", "redis/writer", "kafka/stream"},
+    "api": {"s3", "postgres/feast-reader", "api-keys", "redis/reader", "kafka/api"},
+    "stream": {"s3", "postgres/feast-reader", "redis/writer", "kafka/stream"},
     "serving": set(),
 }
 SECRETS = {
     "s3",
-    "postgres",
+    "postgres/feast",
+    "postgres/feast-reader",
     "api-keys",
     "redis/reader",
     "redis/writer",

@@ -35,11 +35,11 @@ def test_a_user_logs_in_with_scram_and_its_password_from_the_secret_store() -> N
         "security.protocol": "SASL_PLAINTEXT",
         "sasl.mechanisms": "SCRAM-SHA-512",
         "sasl.username": "api",
-        "sasl.password": "pw",
+        "sasl.password": "pw",  # pragma: allowlist secret
     }
     python = identity.kafka_python()
     assert (python["sasl_mechanism"], python["sasl_plain_username"]) == ("SCRAM-SHA-512", "api")
-    assert python["sasl_plain_password"] == "pw"
+    assert python["sasl_plain_password"] == "pw"  # pragma: allowlist secret
     spark = identity.spark()
     assert spark["kafka.sasl.mechanism"] == "SCRAM-SHA-512"
     assert spark["kafka.sasl.jaas.config"] == (

@@ -46,7 +46,7 @@ def materialize(store: FeatureStore, resources: Resources) -> tuple[datetime, da
 
 def run_features(resources: Resources) -> FeaturesResult:
     """Apply the definitions and materialise every customer's latest state online."""
-    store = resources.feature_store
+    store = resources.feature_registry_writer
     applied = apply(store, resources)
     start, end = materialize(store, resources)
     customers = resources.store.read_parquet(

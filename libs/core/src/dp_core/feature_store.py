@@ -13,11 +13,15 @@ from dp_core.resources import Resources
 from dp_core.storage import Zone
 
 
-def repo_config(resources: Resources, overwrite_online: bool = False) -> RepoConfig:
+def repo_config(
+    resources: Resources, overwrite_online: bool = False, registry_writer: bool = False
+) -> RepoConfig:
     """Registry, online and offline stores for the target; the same definitions for all.
 
     `overwrite_online`: online writes replace the stored row even when it is not older (Redis's
     `skip_dedup`), for a writer that always writes a customer's whole current state.
+    `registry_writer`: a SQL registry as its owner (`postgres/feast`: apply, materialize);
+    everyone else reads it as `postgres/feast-reader`.
     """
     feast = resources.settings.feast
     repo_path = Path(resources.local_dir("feast"))
@@ -34,7 +38,10 @@ def repo_config(resources: Resources, overwrite_online: bool = False) -> RepoCon
         Path(online["path"]).parent.mkdir(parents=True, exist_ok=True)
     registry_path = feast.registry
     if feast.registry_type == "sql":
-        registry_path = with_credentials(feast.registry, resources.secrets.get("postgres"))
+        secret = (
+            "postgres/feast" if registry_writer else "postgres/feast-reader"
+        )  # pragma: allowlist secret
+        registry_path = with_credentials(feast.registry, resources.secrets.get(secret))
     else:
         Path(feast.registry).parent.mkdir(parents=True, exist_ok=True)
     registry = {
@@ -96,6 +103,8 @@ def configure_offline_engine(resources: Resources) -> None:
     ibis.set_backend(connection)
 
 
-def feature_store(resources: Resources, overwrite_online: bool = False) -> FeatureStore:
+def feature_store(
+    resources: Resources, overwrite_online: bool = False, registry_writer: bool = False
+) -> FeatureStore:
     configure_offline_engine(resources)
-    return FeatureStore(config=repo_config(resources, overwrite_online))
+    return FeatureStore(config=repo_config(resources, overwrite_online, registry_writer))

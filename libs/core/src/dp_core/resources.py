@@ -122,6 +122,14 @@ class Resources:
         return feature_store(self)
 
     @cached_property
+    def feature_registry_writer(self) -> FeatureStore:
+        """A store that may change the registry (apply definitions, record materialisations):
+        its SQL registry as the owner role; every other store reads the registry only."""
+        from dp_core.feature_store import feature_store
+
+        return feature_store(self, registry_writer=True)
+
+    @cached_property
     def feature_state_writer(self) -> FeatureStore:
         """A store whose online writes replace each entity's row even at an equal event time.
 

@@ -148,6 +148,7 @@ def _database(ctx: StackContext, password: str) -> None:
         )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'airflow'").fetchone():
             conn.execute("CREATE DATABASE airflow OWNER airflow")
+        conn.execute("REVOKE ALL ON DATABASE airflow FROM PUBLIC")  # nor do others see it
 
 
 def _prepare(ctx: StackContext) -> None:

@@ -43,10 +43,14 @@ class StackContext:
     def url(self, name: str) -> str:
         return self.settings.endpoints.url(name)
 
-    def postgres_uri(self, database: str) -> str:
+    def postgres_uri(self, database: str, role: str | None = None) -> str:
+        """`database` as `role` (one of the clients' roles), or as the admin."""
         c = self.creds
+        user, password = (
+            (role, c.postgres_roles()[role]) if role else (c.postgres_user, c.postgres_password)
+        )
         return (
-            f"postgresql+psycopg://{c.postgres_user}:{c.postgres_password}"
+            f"postgresql+psycopg://{user}:{password}"
             f"@{self.settings.endpoints.address('postgres')}/{database}"
         )
 

@@ -23,6 +23,11 @@ class Credentials:
     api_key_dev: str = field(default_factory=lambda: new_api_key())
     redis_reader_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     redis_writer_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Postgres: each database's own role (the MLflow server; Feast's registry, written by `dp
+    # features`), and a read-only role for the registry's other readers.
+    postgres_mlflow_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    postgres_feast_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    postgres_feast_reader_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # The stores' exporters: Redis's `metrics` user, Postgres's `metrics` role (pg_monitor).
     redis_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     postgres_metrics_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
@@ -44,7 +49,12 @@ class Credentials:
         """The secrets as OpenBao paths (under the KV mount) and their key/value pairs."""
         return {
             "s3": {"access_key": self.s3_access_key, "secret_key": self.s3_secret_key},
-            "postgres": {"user": self.postgres_user, "password": self.postgres_password},
+            # Feast's registry: `feast` owns it (dp features), `feast_reader` reads it.
+            "postgres/feast": {"user": "feast", "password": self.postgres_feast_password},
+            "postgres/feast-reader": {
+                "user": "feast_reader",
+                "password": self.postgres_feast_reader_password,
+            },
             # The API's clients: `dev` is the developer's own (samples, e2e, load tests).
             "api-keys": {"dev": self.api_key_dev},
             # Redis ACL users: the API reads, materialisation and the stream write.
@@ -62,6 +72,15 @@ class Credentials:
                 "jwt_secret": self.airflow_jwt_secret,
                 "api_secret_key": self.airflow_api_secret_key,
             },
+        }
+
+    def postgres_roles(self) -> dict[str, str]:
+        """Every login role but the admin's, with its password."""
+        return {
+            "mlflow": self.postgres_mlflow_password,
+            "feast": self.postgres_feast_password,
+            "feast_reader": self.postgres_feast_reader_password,
+            "metrics": self.postgres_metrics_password,
         }
 
 

@@ -10,6 +10,7 @@ import stat
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from dp_cli.stack.airflow import AIRFLOW_SERVICES
 from dp_cli.stack.base import (
@@ -189,24 +190,63 @@ def _let_others_traverse(folder: Path) -> None:
 
 
 def _postgres_databases(ctx: StackContext) -> None:
+    """One login role per client, least privilege: each database is owned by its own role (the
+    MLflow server's `mlflow`; `feast`, with which `dp features` writes Feast's registry) and
+    reachable by no other role but `feast_reader`, which may only read the registry; `metrics`
+    reads statistics views only. The admin role is this bootstrap's alone."""
     import psycopg
     from psycopg import sql
 
-    uri = ctx.postgres_uri("postgres").replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(uri, autocommit=True) as conn:
+    admin = ctx.postgres_uri("postgres").replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        roles = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles")}
+        for role, password in ctx.creds.postgres_roles().items():
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
+                    sql.SQL("ALTER" if role in roles else "CREATE"),
+                    sql.Identifier(role),
+                    sql.Literal(password),
+                )
+            )
+        conn.execute("GRANT pg_monitor TO metrics")
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for database in DATABASES:
+            name = sql.Identifier(database)
             if database not in existing:
-                conn.execute(f'CREATE DATABASE "{database}"')
-        # The exporter's role: Postgres's statistics views (pg_monitor), no data.
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'metrics'").fetchone()
-        verb = "ALTER" if exists else "CREATE"
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(name, name))
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(name, name))
+            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name))
+        conn.execute("GRANT CONNECT ON DATABASE feast TO feast_reader")
+    for database in DATABASES:
+        with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{database}", autocommit=True) as conn:
+            _hand_over(conn, ctx.creds.postgres_user, database)
+            if database == "feast":
+                conn.execute("GRANT USAGE ON SCHEMA public TO feast_reader")
+                conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO feast_reader")
+                conn.execute(
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE feast IN SCHEMA public "
+                    "GRANT SELECT ON TABLES TO feast_reader"
+                )
+
+
+def _hand_over(conn: Any, admin: str, owner: str) -> None:
+    """Tables, sequences and views the admin role created before (a state folder from before
+    per-client roles) now belong to the database's own role."""
+    from psycopg import sql
+
+    owned = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'S', 'v', 'm') "
+        "AND pg_get_userbyid(c.relowner) = %s AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+        "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))",
+        (admin,),
+    ).fetchall()
+    for (relation,) in owned:
         conn.execute(
-            sql.SQL("{} ROLE metrics LOGIN PASSWORD {}").format(
-                sql.SQL(verb), sql.Literal(ctx.creds.postgres_metrics_password)
+            sql.SQL("ALTER TABLE {} OWNER TO {}").format(
+                sql.Identifier(relation), sql.Identifier(owner)
             )
         )
-        conn.execute("GRANT pg_monitor TO metrics")
 
 
 def _postgres_healthy(ctx: StackContext) -> bool:
@@ -570,7 +610,7 @@ MLFLOW = Service(
         tool("mlflow"),
         "server",
         "--backend-store-uri",
-        ctx.postgres_uri("mlflow"),
+        ctx.postgres_uri("mlflow", role="mlflow"),
         "--artifacts-destination",
         "s3://dp-mlflow/artifacts",
         "--host",

@@ -1,4 +1,0 @@
--- Run once by the image's entrypoint on an empty data directory.
-CREATE DATABASE mlflow;
-CREATE DATABASE feast;
-CREATE DATABASE airflow;
