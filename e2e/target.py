@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dp_core.api_keys import api_headers
 from dp_core.resources import Resources
 from dp_core.settings import Settings
@@ -99,6 +101,15 @@ class Target:
             return
         pid = int((self.state_dir / "stack" / "pids" / f"{service}.pid").read_text())
         os.killpg(pid, signal.SIGKILL)
+
+    def service_environ(self, service: str) -> dict[str, str]:
+        """The environment a running service of the stack was started with (a pod's is the
+        pod's: tested in test_pods_manifests)."""
+        if service in self.pods:
+            pytest.skip("a pod's environment is the pod's: tested in test_pods_manifests")
+        pid = int((self.state_dir / "stack" / "pids" / f"{service}.pid").read_text())
+        raw = Path(f"/proc/{pid}/environ").read_text()
+        return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
 
     def _control(self, service: str, action: str) -> None:
         group = "pods" if service in self.pods else "stack"

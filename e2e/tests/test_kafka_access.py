@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,9 +108,4 @@ def test_refused_operations_are_refused_by_the_brokers(resources: Resources) -> 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_USERS))
 def test_the_running_service_connects_as_its_own_user(target: Target, service: str) -> None:
-    if service in target.pods:
-        pytest.skip("a pod's environment is the pod's: tested in test_pods_manifests")
-    pid = int((target.state_dir / "stack" / "pids" / f"{service}.pid").read_text())
-    raw = Path(f"/proc/{pid}/environ").read_text()
-    environ = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
-    assert environ.get("DP_KAFKA__USER") == SERVICE_USERS[service]
+    assert target.service_environ(service).get("DP_KAFKA__USER") == SERVICE_USERS[service]

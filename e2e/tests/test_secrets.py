@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import hvac
@@ -68,11 +67,7 @@ def test_a_service_token_reads_its_secrets_and_no_others(
 
 @pytest.mark.parametrize("service", sorted(NEEDS))
 def test_the_running_service_holds_its_own_token(target: Target, service: str) -> None:
-    if service in target.pods:
-        pytest.skip("a pod's environment is the pod's: tested in test_pods_manifests")
-    pid = int((target.state_dir / "stack" / "pids" / f"{service}.pid").read_text())
-    raw = Path(f"/proc/{pid}/environ").read_text()
-    environ = dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+    environ = target.service_environ(service)
     assert environ.get("BAO_TOKEN") == _token(target, service)
     assert environ["BAO_TOKEN"] != os.environ.get("BAO_TOKEN", "")
     root = (target.state_dir / "stack" / "bao-token").read_text().strip()
