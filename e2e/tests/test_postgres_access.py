@@ -77,7 +77,7 @@ def test_every_table_belongs_to_its_databases_own_role(
     if database == "feast":
         role, password = _registry_role(resources, "postgres/feast")
     else:
-        role, password = "mlflow", _mlflow_password(target)
+        role, password = "mlflow", _mlflow_password(target)  # pragma: allowlist secret
     with _connect(resources, role, password, database) as conn:
         owners = conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
