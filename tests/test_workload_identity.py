@@ -110,6 +110,19 @@ def test_on_oci_openbao_serves_tls_that_every_client_can_verify() -> None:
         d for d in docs if d["kind"] == "Certificate" and d["metadata"]["name"] == "openbao-tls"
     )
     assert url.hostname in certificate["spec"]["dnsNames"]
+    openbao = templates(docs)["openbao"]
+    probes = [
+        c[p]["httpGet"]
+        for c in openbao["containers"][:1]
+        for p in ("readinessProbe", "livenessProbe")
+    ]
+    assert {probe["scheme"] for probe in probes} == {"HTTPS"}
+    # A renewed certificate is reloaded (SIGHUP) by a process that can see OpenBao's.
+    assert openbao["shareProcessNamespace"] is True
+    assert (
+        "pkill -HUP -x bao"
+        in next(c for c in openbao["containers"] if c["name"] == "tls-reloader")["args"][0]
+    )
     assert certificate["spec"]["issuerRef"]["name"] == "platform-ca"
     ca_dir = settings["DP_SECRETS__CA_CERT"].rsplit("/", 1)[0]
     for name, pod in templates(docs).items():

@@ -18,10 +18,12 @@ ALLOWED = (
     "service type",
     "OpenBao's TLS",
 )
-# OpenBao serves TLS on oci only (kind runs its in-memory dev server): the certificate's volume and
-# the CLI's address and CA in its pod, the CA's public half in its clients' (apps/openbao/tls.yaml).
+# OpenBao serves TLS on oci only (kind runs its in-memory dev server): the certificate's volume,
+# the CLI's address and CA and the certificate's reloader in its pod, the CA's public half in its
+# clients' (apps/openbao/tls.yaml).
 OCI_TLS_VOLUMES = {"tls", "openbao-ca"}
 OCI_TLS_ENV = {"BAO_ADDR", "BAO_CACERT"}
+OCI_TLS_CONTAINERS = {"tls-reloader"}
 # The batch steps as Jobs and CronJobs exist on kind only (Tilt's manual resources, the pods
 # target); on oci Airflow starts the same steps as pods, so ArgoCD never syncs or re-runs them.
 KIND_ONLY_KINDS = {"Job", "CronJob"}
@@ -97,6 +99,8 @@ def _without_tls(oci: dict[str, Any], kind: dict[str, Any]) -> dict[str, Any]:
     volumes = [v for v in oci["volumes"] if v not in OCI_TLS_VOLUMES or v in kind["volumes"]]
     containers = {}
     for name, container in oci["containers"].items():
+        if name in OCI_TLS_CONTAINERS and name not in kind["containers"]:
+            continue
         known = kind["containers"].get(name, {}).get("env", [])
         env = [e for e in container["env"] if e not in OCI_TLS_ENV or e in known]
         containers[name] = {**container, "env": env}

@@ -1,6 +1,6 @@
 # Server mode (the oci overlay; kind runs the dev server): file storage on the pod's volume, TLS
 # with cert-manager's certificate, which the oci overlay mounts (its tls.yaml). OpenBao reads it at
-# start and on SIGHUP (renewal runbook: docs/deployment/oci.md).
+# start and on SIGHUP, which the oci pod's tls-reloader sends when the certificate is renewed.
 ui            = false
 disable_mlock = true
 storage "file" {
