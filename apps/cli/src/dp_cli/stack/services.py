@@ -495,11 +495,20 @@ def _java(ctx: StackContext, main: str, *args: str) -> list[str]:
     ]
 
 
+def new_kafka_cluster_id() -> str:
+    """A random id as Kafka's `Uuid.randomUuid()` makes one: URL-safe base64 of 16 bytes,
+    never starting with `-` (a command line would read it as an option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def _kafka_cluster_id(ctx: StackContext) -> str:
     """One id for every node of the stack's cluster, made once."""
     path = ctx.root / "kafka-cluster-id"
     if not path.exists():
-        path.write_text(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))
+        path.write_text(new_kafka_cluster_id())
     return path.read_text().strip()
 
 
@@ -533,8 +542,8 @@ def _kafka_prepare(ctx: StackContext, node: int) -> None:
             ctx,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            _kafka_cluster_id(ctx),
+            # One argument: an id of an older state folder may still start with `-`.
+            f"--cluster-id={_kafka_cluster_id(ctx)}",
             "-c",
             str(properties),
             # The brokers' own SCRAM user must exist before they start; the others are added by
