@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from dp_api.auth import ApiKeys
 from dp_api.events import EventSink, KafkaEvents, NoEvents
 from dp_api.metrics import ApiMetrics
-from dp_core.model_client import ModelClient
+from dp_core.model_client import BatchingModelClient, ModelClient
 from dp_core.online_features import OnlineFeatures
 from dp_core.resources import Resources
 from dp_core.settings import ApiSettings
@@ -46,11 +46,24 @@ def build(
     return Dependencies(
         features=features
         or resources.online_features(VIEW, FEATURES, ENTITY_KEY, timeout_s=api.deadline_s),
-        model=model or resources.model_client,
+        model=model or _batched(resources, metrics),
         metrics=metrics,
         events=events,
         settings=api,
         keys=ApiKeys(resources.secrets, api.keys_refresh_s) if api.auth == "api_key" else None,
+    )
+
+
+def _batched(resources: Resources, metrics: ApiMetrics) -> ModelClient:
+    """The target's model client; over v2, concurrent predictions share requests."""
+    serving = resources.settings.model_server
+    if serving.mode != "v2_http" or serving.batch_max_rows == 1:
+        return resources.model_client
+    return BatchingModelClient(
+        resources.model_client,
+        max_rows=serving.batch_max_rows,
+        in_flight=serving.batch_in_flight,
+        on_batch=metrics.model_batch_rows.observe,
     )
 
 

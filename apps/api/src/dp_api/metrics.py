@@ -48,3 +48,9 @@ class ApiMetrics:
             "Predictions for customers without features.",
             registry=self.registry,
         )
+        self.model_batch_rows = Histogram(
+            "dp_api_model_batch_rows",
+            "Rows per request to the model server (concurrent predictions scored together).",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=self.registry,
+        )

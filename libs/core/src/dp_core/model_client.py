@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -131,3 +134,110 @@ class V2HttpModelClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+@dataclass
+class _Waiting:
+    inputs: np.ndarray
+    request_id: str
+    answer: asyncio.Future[Scores]
+
+
+class BatchingModelClient:
+    """Scores concurrent callers' rows in shared requests (adaptive batching, no timer).
+
+    At most `in_flight` requests to `inner` are outstanding; rows that arrive while all of them
+    are out wait and leave together, up to `max_rows`, when one returns. An idle client sends at
+    once, so batching adds no wait at low load and grows with it, which is where the model
+    server's cost per request (parsing, framework, tensor) is shared. A batch's request id is its
+    callers' ids joined by commas; a failed batch fails each of its callers with that error; a
+    caller that gave up (its deadline) is skipped.
+    """
+
+    def __init__(
+        self,
+        inner: ModelClient,
+        max_rows: int,
+        in_flight: int,
+        on_batch: Callable[[int], None] = lambda rows: None,
+    ) -> None:
+        if max_rows < 1 or in_flight < 1:
+            raise ValueError("max_rows and in_flight must be at least 1")
+        self._inner = inner
+        self._max_rows = max_rows
+        self._in_flight = in_flight
+        self._on_batch = on_batch
+        self._out = 0
+        self._waiting: deque[_Waiting] = deque()
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self._inner.start()
+
+    async def predict(self, inputs: np.ndarray, request_id: str = "") -> Scores:
+        answer: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(inputs, request_id, answer))
+        self._dispatch()
+        return await answer
+
+    def _dispatch(self) -> None:
+        while self._out < self._in_flight:
+            batch = self._next_batch()
+            if not batch:
+                return
+            self._out += 1
+            task = asyncio.create_task(self._send(batch))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    def _next_batch(self) -> list[_Waiting]:
+        """The oldest waiting callers, whole, up to `max_rows` rows (at least one caller)."""
+        batch: list[_Waiting] = []
+        rows = 0
+        while self._waiting:
+            waiting = self._waiting[0]
+            if waiting.answer.done():  # its caller gave up
+                self._waiting.popleft()
+                continue
+            if batch and rows + len(waiting.inputs) > self._max_rows:
+                break
+            batch.append(self._waiting.popleft())
+            rows += len(waiting.inputs)
+        return batch
+
+    async def _send(self, batch: list[_Waiting]) -> None:
+        try:
+            inputs = (
+                np.concatenate([w.inputs for w in batch]) if len(batch) > 1 else batch[0].inputs
+            )
+            self._on_batch(len(inputs))
+            ids = ",".join(dict.fromkeys(w.request_id for w in batch if w.request_id))
+            scores = await self._inner.predict(inputs, request_id=ids)
+        except Exception as exc:  # every caller of the batch gets the error, as if alone
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.set_exception(exc)
+        else:
+            start = 0
+            for waiting in batch:
+                end = start + len(waiting.inputs)
+                if not waiting.answer.done():
+                    values = scores.values[start:end]
+                    waiting.answer.set_result(
+                        Scores(values, scores.model_name, scores.model_version)
+                    )
+                start = end
+        finally:  # cancelled (closing): its callers must not wait for ever
+            for waiting in batch:
+                if not waiting.answer.done():
+                    waiting.answer.cancel()
+            self._out -= 1
+            self._dispatch()
+
+    async def ready(self) -> bool:
+        return await self._inner.ready()
+
+    async def close(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await self._inner.close()

@@ -169,6 +169,18 @@ class ModelServerSettings(Section):
         "(`mlflow.model_name`); `<model_name>-<challenger_alias>` is the challenger.",
     )
     timeout_s: float = 2.0
+    batch_max_rows: int = Field(
+        default=32,
+        ge=1,
+        description="The API scores concurrent predictions in shared v2 requests of up to this "
+        "many rows (adaptive: no wait when the server is idle); 1: one request per prediction.",
+    )
+    batch_in_flight: int = Field(
+        default=2,
+        ge=1,
+        description="Requests the API keeps outstanding at the model server before predictions "
+        "wait to share the next one.",
+    )
     grpc: bool = Field(
         default=False,
         description="Also serve the protocol over gRPC on the `serving-grpc` port (its cost on "
