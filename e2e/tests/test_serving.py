@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -160,6 +161,44 @@ def test_metrics_counters_move(api: httpx.Client, known_customer: str) -> None:
     api.post("/v1/predict", json={**REQUEST, "customer_id": known_customer, "currency": "XXX"})
     assert _counter(api, "dp_api_predictions_total") == before + 1
     assert _counter(api, 'dp_api_errors_total{kind="invalid_request"}') == errors + 1
+
+
+def _batch_rows(api: httpx.Client) -> tuple[float, float]:
+    """(requests, rows) the API has sent to the model server."""
+    return _counter(api, "dp_api_model_batch_rows_count"), _counter(
+        api, "dp_api_model_batch_rows_sum"
+    )
+
+
+async def _concurrently(target: Target, bodies: list[dict[str, Any]]) -> list[float]:
+    async with httpx.AsyncClient(
+        base_url=target.endpoint("api"), timeout=10, headers=target.api_headers()
+    ) as client:
+        answers = await asyncio.gather(*(client.post("/v1/predict", json=b) for b in bodies))
+    assert [a.status_code for a in answers] == [200] * len(bodies)
+    return [a.json()["score"] for a in answers]
+
+
+def test_concurrent_predictions_share_requests_and_keep_their_own_scores(
+    api: httpx.Client, target: Target, known_customer: str
+) -> None:
+    if target.settings().model_server.mode != "v2_http":
+        pytest.skip(f"{target.name} scores in process: no model-server requests to share")
+    bodies = [
+        {**REQUEST, "customer_id": known_customer, "amount": 5.0 + 37.0 * i, "channel": channel}
+        for i in range(24)
+        for channel in ("online", "pos")
+    ]
+    # Each alone first (one at a time: nothing to share), the expectation for the batches.
+    alone = [api.post("/v1/predict", json=b).json()["score"] for b in bodies]
+    assert len(set(alone)) > 1  # distinct rows, so a mixed-up batch would show
+    requests, rows = _batch_rows(api)
+    for _ in range(5):
+        together = asyncio.run(_concurrently(target, bodies))
+        assert together == pytest.approx(alone, rel=1e-12, abs=1e-15)
+        if _batch_rows(api)[1] - rows > _batch_rows(api)[0] - requests:
+            return  # some request to the model server carried more than one prediction
+    pytest.fail("48 concurrent predictions, five times, and no v2 request held two of them")
 
 
 def test_the_api_refuses_a_request_without_its_key(flow: dict[str, Any], target: Target) -> None:

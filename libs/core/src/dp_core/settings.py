@@ -176,10 +176,11 @@ class ModelServerSettings(Section):
         "many rows (adaptive: no wait when the server is idle); 1: one request per prediction.",
     )
     batch_in_flight: int = Field(
-        default=2,
+        default=1,
         ge=1,
         description="Requests the API keeps outstanding at the model server before predictions "
-        "wait to share the next one.",
+        "wait to share the next one: the server's workers (one per pod here; 1, 2 and 4 "
+        "measured in docs/performance.md).",
     )
     grpc: bool = Field(
         default=False,
