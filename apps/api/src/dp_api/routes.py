@@ -47,7 +47,7 @@ async def authorized(request: Request, deps: Deps) -> None:
     responses={**UNAVAILABLE, **INVALID, **UNAUTHORIZED},
     dependencies=[Depends(authorized)],
 )
-async def predict(transaction: Transaction, deps: Deps) -> Prediction:
+async def predict(transaction: Transaction, deps: Deps) -> Response:
     """Score a transaction with its customer's online features and the champion model.
 
     An unknown customer gets a cold-start answer: no history (counts zero, average equal to
@@ -97,7 +97,8 @@ async def predict(transaction: Transaction, deps: Deps) -> Prediction:
         "at": datetime.now(UTC).isoformat(),
     }
     deps.events.publish(transaction.customer_id, event)
-    return prediction
+    # Built and checked once above: FastAPI would validate it again against `response_model`.
+    return Response(prediction.model_dump_json(), media_type="application/json")
 
 
 @router.get("/healthz")

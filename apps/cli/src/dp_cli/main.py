@@ -234,6 +234,7 @@ def api() -> None:
             host=settings.api.host,
             port=settings.endpoints.port("api"),
             log_level="warning",
+            access_log=False,  # warnings only anyway; this skips the per-request logging call
         )
 
 
